@@ -1,0 +1,48 @@
+/**
+ * `createActivities(dependencies)`: every activity the chat workflow calls, closed over its
+ * dependencies. Workflows import only the type `ChatActivities`.
+ */
+import { createChatReads } from '../db/chat-reads.js';
+import { createChatStore } from '../db/chat-store.js';
+import { type Pool } from '../db/pool.js';
+import { type ModelResolver, resolveBuiltinModel } from '../llm/model-registry.js';
+import { ToolRegistry } from '../tools/chat-tool.js';
+import { createLlmStepActivity } from './llm-step.activity.js';
+import { createPartPublisher } from './part-publisher.js';
+import { createRunToolActivity } from './run-tool.activity.js';
+
+export interface ActivityDependencies {
+  pool: Pool;
+  resolveModel?: ModelResolver;
+  tools?: ToolRegistry;
+}
+
+export function createActivities(dependencies: ActivityDependencies) {
+  const store = createChatStore(dependencies.pool);
+  const reads = createChatReads(dependencies.pool);
+  const tools = dependencies.tools ?? new ToolRegistry();
+  return {
+    createChatRecord: store.createChat,
+    insertUserMessage: store.insertUserMessage,
+    enqueueMessage: store.enqueueMessage,
+    promoteQueuedMessage: store.promoteQueuedMessage,
+    syncQueueOrder: store.syncQueueOrder,
+    deleteQueuedMessage: store.deleteQueuedMessage,
+    setChatStatus: store.setChatStatus,
+    applyEdit: store.applyEdit,
+    recordToolResults: store.recordToolResults,
+    insertSyntheticToolResults: store.insertSyntheticToolResults,
+    recordSubmittedToolResults: (input: Parameters<typeof store.recordSubmittedToolResults>[0]) => store.recordSubmittedToolResults(input),
+    updateChatFields: store.updateChatFields,
+    llmStep: createLlmStepActivity({
+      store,
+      reads,
+      resolveModel: dependencies.resolveModel ?? resolveBuiltinModel,
+      tools,
+      createPartPublisher: (chatId) => createPartPublisher(dependencies.pool, chatId),
+    }),
+    runTool: createRunToolActivity({ pool: dependencies.pool, tools }),
+  };
+}
+
+export type ChatActivities = ReturnType<typeof createActivities>;

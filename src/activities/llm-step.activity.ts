@@ -1,0 +1,208 @@
+/**
+ * The `llmStep` activity: one streamed model call of a turn. It reads the prompt from
+ * PostgreSQL, streams through the AI SDK (its own retries off: Temporal owns retries),
+ * publishes message parts to the chat's event log, heartbeats, and persists the assistant
+ * message exactly once (keyed by turn and step). When cancelled (interrupt) it persists the
+ * partial output first; when the turn was superseded it writes nothing.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { jsonSchema, streamText, tool, type ToolSet } from 'ai';
+import { z } from 'zod';
+import { DynamicTool, type ChatError, type ChatMessagePart, type Usage } from '../domain/chat.js';
+import { type ChatReads } from '../db/chat-reads.js';
+import { type ChatStore } from '../db/chat-store.js';
+import { type MessageRow } from '../db/chat-rows.js';
+import { type ModelResolver } from '../llm/model-registry.js';
+import { toModelMessages } from '../prompt/to-model-messages.js';
+import { type ToolRegistry } from '../tools/chat-tool.js';
+import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
+import { type PartPublisher } from './part-publisher.js';
+
+export interface LlmStepDependencies {
+  store: ChatStore;
+  reads: ChatReads;
+  resolveModel: ModelResolver;
+  tools: ToolRegistry;
+  createPartPublisher: (chatId: string) => PartPublisher;
+  heartbeatIntervalMs?: number;
+}
+
+const DynamicTools = z.array(DynamicTool);
+
+/** Tells the workflow what to do with each call the step made. */
+function classifyCalls(content: ChatMessagePart[], tools: ToolRegistry, dynamicNames: Set<string>): StepToolCall[] {
+  return content.flatMap((part) => {
+    if (part.type !== 'tool-call') return [];
+    const builtin = tools.get(part.tool_name);
+    const disposition = builtin !== undefined ? 'builtin' : dynamicNames.has(part.tool_name) ? 'dynamic' : 'unknown';
+    return [{ toolCallId: part.tool_call_id, toolName: part.tool_name, args: part.args, disposition, stopAfter: builtin?.stopAfter === true }];
+  });
+}
+
+function resultFromMessage(row: MessageRow, tools: ToolRegistry, dynamicNames: Set<string>): LlmStepResult {
+  const toolCalls = classifyCalls(row.content, tools, dynamicNames);
+  return { accepted: true, messageId: row.id, toolCalls, finishReason: toolCalls.length > 0 ? 'tool-calls' : 'stop' };
+}
+
+function failure(error: ChatError, cause?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: error.kind,
+    message: error.message,
+    nonRetryable: !error.retryable,
+    details: [error],
+    ...(cause instanceof Error ? { cause } : {}),
+  });
+}
+
+/** Accumulates a step's content from stream parts, in the order the parts arrived. */
+class StepContent {
+  readonly parts: ChatMessagePart[] = [];
+  private readonly toolInputs = new Map<string, { name: string; input: string }>();
+
+  appendText(type: 'text' | 'reasoning', delta: string): void {
+    const last = this.parts[this.parts.length - 1];
+    if (last !== undefined && last.type === type) last.text += delta;
+    else this.parts.push({ type, text: delta });
+  }
+
+  startToolInput(id: string, name: string): void {
+    this.toolInputs.set(id, { name, input: '' });
+  }
+
+  appendToolInput(id: string, delta: string): void {
+    const entry = this.toolInputs.get(id);
+    if (entry !== undefined) entry.input += delta;
+  }
+
+  addToolCall(id: string, name: string, args: unknown): void {
+    this.toolInputs.delete(id);
+    this.parts.push({ type: 'tool-call', tool_call_id: id, tool_name: name, args: args as never });
+  }
+
+  /** Partial output for an interrupted step: unfinished tool inputs become calls with what arrived. */
+  partial(): ChatMessagePart[] {
+    const pending: ChatMessagePart[] = [...this.toolInputs.entries()].map(([id, entry]) => {
+      let args: unknown = {};
+      try {
+        args = JSON.parse(entry.input);
+      } catch {
+        args = { partial_input: entry.input };
+      }
+      return { type: 'tool-call', tool_call_id: id, tool_name: entry.name, args: args as never };
+    });
+    return [...this.parts, ...pending];
+  }
+}
+
+export function createLlmStepActivity(dependencies: LlmStepDependencies) {
+  return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
+    const context = Context.current();
+    const chat = await dependencies.reads.getChatForTurn(input.chatId);
+    if (chat === undefined || chat.turn_count !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
+    const dynamicTools = DynamicTools.parse(chat.dynamic_tools);
+    const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => dependencies.tools.get(name) === undefined));
+
+    // An earlier attempt may have finished the step before its worker died: never call the model twice.
+    const finished = await dependencies.store.findAssistantStep(input);
+    if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames);
+
+    const modelConfig = chat.last_model_config_id === null ? undefined : await dependencies.reads.getModelConfig(chat.last_model_config_id);
+    if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
+    let model;
+    try {
+      model = dependencies.resolveModel(modelConfig);
+    } catch (error) {
+      throw failure({ message: error instanceof Error ? error.message : String(error), kind: 'config', retryable: false });
+    }
+
+    const toolSet: ToolSet = {};
+    for (const builtin of dependencies.tools.all()) {
+      toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema) as never) });
+    }
+    for (const dynamic of dynamicTools) {
+      if (toolSet[dynamic.name] !== undefined) continue; // a built-in wins a name collision
+      toolSet[dynamic.name] = tool({ description: dynamic.description, inputSchema: jsonSchema(dynamic.input_schema as never) });
+    }
+
+    const history = await dependencies.reads.loadPromptMessages(input.chatId);
+    const publisher = dependencies.createPartPublisher(input.chatId);
+    const content = new StepContent();
+    const heartbeat = setInterval(() => context.heartbeat({ step: input.step }), dependencies.heartbeatIntervalMs ?? 500);
+    let usage: Usage | null = null;
+    let finishReason = 'stop';
+
+    const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
+      dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage });
+
+    try {
+      const result = streamText({
+        model,
+        messages: toModelMessages(history),
+        tools: toolSet,
+        maxRetries: 0,
+        maxOutputTokens: modelConfig.max_output_tokens,
+        abortSignal: context.cancellationSignal,
+      });
+      for await (const part of result.fullStream) {
+        switch (part.type) {
+          case 'text-delta':
+            content.appendText('text', part.text);
+            publisher.publish({ role: 'assistant', part: { type: 'text', text: part.text } });
+            break;
+          case 'reasoning-delta':
+            content.appendText('reasoning', part.text);
+            publisher.publish({ role: 'assistant', part: { type: 'reasoning', text: part.text } });
+            break;
+          case 'tool-input-start':
+            content.startToolInput(part.id, part.toolName);
+            break;
+          case 'tool-input-delta':
+            content.appendToolInput(part.id, part.delta);
+            publisher.publish({ role: 'assistant', part: { type: 'tool-call', tool_call_id: part.id, tool_name: '', args_delta: part.delta } });
+            break;
+          case 'tool-call':
+            content.addToolCall(part.toolCallId, part.toolName, part.input);
+            break;
+          case 'finish-step':
+            finishReason = part.finishReason;
+            usage = {
+              input_tokens: part.usage.inputTokens ?? 0,
+              output_tokens: part.usage.outputTokens ?? 0,
+              reasoning_tokens: part.usage.outputTokenDetails?.reasoningTokens ?? 0,
+              cache_read_tokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0,
+              cache_write_tokens: part.usage.inputTokenDetails?.cacheWriteTokens ?? 0,
+              cost_micros: 0,
+            };
+            break;
+          case 'error':
+            throw part.error;
+          case 'abort':
+            throw new CancelledFailure('model stream aborted');
+          default:
+            break;
+        }
+        if (context.cancellationSignal.aborted) break;
+      }
+      await publisher.flush();
+      if (context.cancellationSignal.aborted) throw new CancelledFailure('interrupted');
+      const row = await persist(content.parts);
+      if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
+      return { ...resultFromMessage(row, dependencies.tools, dynamicNames), finishReason };
+    } catch (error) {
+      await publisher.flush().catch(() => undefined);
+      if (context.cancellationSignal.aborted) {
+        // Interrupted: keep what the user already saw. The write is fenced, so an edit wins.
+        const partial = content.partial();
+        if (partial.length > 0) await persist(partial);
+        throw new CancelledFailure('interrupted');
+      }
+      if (error instanceof ApplicationFailure) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      const retryable = (error as { isRetryable?: boolean }).isRetryable ?? true;
+      throw failure({ message: `The chat request failed: ${message}`, kind: 'generic', retryable }, error);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+}

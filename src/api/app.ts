@@ -1,0 +1,32 @@
+/**
+ * The express application: JSON body parsing, routes, and the single error handler.
+ * Built by `createApp(dependencies)` so tests and entrypoints wire the same app.
+ */
+import express, { type Express } from 'express';
+import { type Client } from '@temporalio/client';
+import { type Pool } from '../db/pool.js';
+import { type Logger } from '../logger.js';
+import { createChatCommands } from '../temporal/chat-client.js';
+import { createAuthMiddleware } from './auth.js';
+import { createChatRouter } from './chat-routes.js';
+import { createHealthRouter } from './health-routes.js';
+import { createErrorHandler, notFoundHandler } from './http-error.js';
+
+export interface ApiDependencies {
+  pool: Pool;
+  temporalClient: Client;
+  logger: Logger;
+  taskQueue: string;
+}
+
+export function createApp(dependencies: ApiDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '2mb' }));
+  app.use(createHealthRouter(dependencies));
+  const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
+  app.use('/api/v1', createAuthMiddleware(dependencies.pool), createChatRouter({ pool: dependencies.pool, commands }));
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(dependencies.logger));
+  return app;
+}

@@ -1,0 +1,240 @@
+/**
+ * The chat API. Handlers validate input, check ownership (another user's chat is a 404), then
+ * either read PostgreSQL or send a command to the chat's workflow: they never write chat state.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { type ChatMessagePart } from '../domain/chat.js';
+import { createChatReads } from '../db/chat-reads.js';
+import { chatFromRow, chatMessageFromRow, queuedMessageFromRow, type ChatRow } from '../db/chat-rows.js';
+import { type Pool } from '../db/pool.js';
+import { type ChatCommands } from '../temporal/chat-client.js';
+import { currentUser } from './auth.js';
+import {
+  ChatIdParams,
+  CreateChatRequest,
+  EditMessageRequest,
+  ListChatsQuery,
+  ListMessagesQuery,
+  SendMessageRequest,
+  SubmitToolResultsRequest,
+  UpdateChatRequest,
+  type InputContent,
+} from './chat-schemas.js';
+import { HttpError } from './http-error.js';
+import { parseRequest } from './validate.js';
+
+export interface ChatRoutesDependencies {
+  pool: Pool;
+  commands: ChatCommands;
+}
+
+function toParts(content: InputContent): ChatMessagePart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return content.map((part) => {
+    if (part.type === 'text') return { type: 'text', text: part.text };
+    throw new HttpError(400, 'File attachments are not supported yet.', 'Send text parts only.');
+  });
+}
+
+/** A chat id derived from (owner, client_message_id), so a retried create finds the same chat. */
+function chatIdFor(ownerId: string, clientMessageId: string | undefined): string {
+  if (clientMessageId === undefined) return randomUUID();
+  const hex = createHash('sha256').update(`${ownerId}:${clientMessageId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The fallback title: the first six words of the message, at most 80 characters. */
+export function fallbackTitle(parts: ChatMessagePart[]): string {
+  const text = parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join(' ').trim();
+  if (text === '') return 'New Chat';
+  const words = text.split(/\s+/);
+  const title = words.slice(0, 6).join(' ');
+  const truncated = words.length > 6 ? `${title}…` : title;
+  return truncated.length > 80 ? `${truncated.slice(0, 79)}…` : truncated;
+}
+
+function encodeCursor(row: ChatRow): string {
+  return Buffer.from(`${row.updated_at.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { updatedAt: string; id: string } {
+  const [updatedAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (updatedAt === undefined || id === undefined || Number.isNaN(Date.parse(updatedAt))) throw new HttpError(400, 'Invalid cursor.', 'Pass the next_cursor of a previous page unchanged.');
+  return { updatedAt, id };
+}
+
+function parseLabelFilters(label: string | string[] | undefined): Record<string, string> {
+  const filters: Record<string, string> = {};
+  for (const entry of label === undefined ? [] : Array.isArray(label) ? label : [label]) {
+    const separator = entry.indexOf(':');
+    if (separator <= 0) throw new HttpError(400, 'Invalid label filter.', 'Use label=key:value.');
+    filters[entry.slice(0, separator)] = entry.slice(separator + 1);
+  }
+  return filters;
+}
+
+export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
+  const router = Router();
+  const reads = createChatReads(dependencies.pool);
+  const { commands } = dependencies;
+
+  const ownedChat = async (request: Request): Promise<ChatRow> => {
+    const params = ChatIdParams.safeParse(request.params);
+    if (!params.success) throw new HttpError(404, 'Chat not found.');
+    const chat = await reads.getOwnedChat(params.data.chatId, currentUser(request).id);
+    if (chat === undefined) throw new HttpError(404, 'Chat not found.');
+    return chat;
+  };
+
+  const checkModel = async (modelConfigId: string | undefined): Promise<string | null> => {
+    if (modelConfigId === undefined) return null;
+    if (!(await reads.isUsableModelConfig(modelConfigId))) throw new HttpError(400, 'Invalid model config ID.');
+    return modelConfigId;
+  };
+
+  const numericParam = (value: unknown, message: string): number => {
+    const parsed = Number(value);
+    if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new HttpError(400, message);
+    return parsed;
+  };
+
+  router.post('/chats', async (request, response) => {
+    const body = parseRequest(CreateChatRequest, request.body);
+    const user = currentUser(request);
+    const content = toParts(body.content);
+    const modelConfigId = await checkModel(body.model_config_id);
+    const chatId = chatIdFor(user.id, body.client_message_id);
+    const existing = await reads.getChatForTurn(chatId);
+    if (existing !== undefined && existing.owner_id === user.id) {
+      response.status(201).json(chatFromRow(existing));
+      return;
+    }
+    await commands.createChat(chatId, {
+      ownerId: user.id,
+      title: body.title ?? fallbackTitle(content),
+      content,
+      modelConfigId,
+      systemPrompt: body.system_prompt ?? null,
+      labels: body.labels ?? {},
+      dynamicTools: body.dynamic_tools ?? [],
+      clientMessageId: body.client_message_id ?? null,
+    });
+    const created = await reads.getChatForTurn(chatId);
+    if (created === undefined) throw new Error(`chat ${chatId} was created but cannot be read`);
+    response.status(201).json(chatFromRow(created));
+  });
+
+  router.get('/chats', async (request, response) => {
+    const query = parseRequest(ListChatsQuery, request.query, 'query');
+    const rows = await reads.listChats({
+      ownerId: currentUser(request).id,
+      ...(query.archived === undefined ? {} : { archived: query.archived }),
+      ...(query.status === undefined ? {} : { status: query.status }),
+      labels: parseLabelFilters(query.label),
+      ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    response.json({ chats: page.map(chatFromRow), next_cursor: rows.length > query.limit && last !== undefined ? encodeCursor(last) : null });
+  });
+
+  router.get('/chats/:chatId', async (request, response) => {
+    response.json(chatFromRow(await ownedChat(request)));
+  });
+
+  router.patch('/chats/:chatId', async (request, response) => {
+    const chat = await ownedChat(request);
+    const body = parseRequest(UpdateChatRequest, request.body);
+    if (body.archived === true && chat.archived) throw new HttpError(400, 'Chat is already archived.');
+    if (body.archived === false && !chat.archived) throw new HttpError(400, 'Chat is not archived.');
+    await commands.updateChat(chat.id, body);
+    response.json(chatFromRow((await reads.getChatForTurn(chat.id))!));
+  });
+
+  router.get('/chats/:chatId/messages', async (request, response) => {
+    const chat = await ownedChat(request);
+    const query = parseRequest(ListMessagesQuery, request.query, 'query');
+    const page = await reads.listMessages(chat.id, { ...(query.before_id === undefined ? {} : { beforeId: query.before_id }), limit: query.limit });
+    // Queued messages belong to the newest page only.
+    const queued = query.before_id === undefined ? await reads.listQueued(chat.id) : [];
+    response.json({ messages: page.messages.map(chatMessageFromRow), queued_messages: queued.map(queuedMessageFromRow), has_more: page.hasMore });
+  });
+
+  router.post('/chats/:chatId/messages', async (request, response) => {
+    const chat = await ownedChat(request);
+    const raw = request.body as { busy_behavior?: unknown } | undefined;
+    if (raw?.busy_behavior !== undefined && raw.busy_behavior !== 'queue' && raw.busy_behavior !== 'interrupt') throw new HttpError(400, 'Invalid busy_behavior value.', 'Use "queue" or "interrupt".');
+    const body = parseRequest(SendMessageRequest, request.body);
+    if (chat.archived) throw new HttpError(400, 'Cannot send messages to an archived chat.');
+    const result = await commands.sendMessage(chat.id, {
+      content: toParts(body.content),
+      modelConfigId: await checkModel(body.model_config_id),
+      busyBehavior: body.busy_behavior ?? 'queue',
+      clientMessageId: body.client_message_id ?? null,
+    });
+    const message = result.messageId === null ? undefined : await reads.getMessage(chat.id, result.messageId);
+    const queued = result.queuedMessageId === null ? undefined : await reads.getQueued(chat.id, result.queuedMessageId);
+    response.json({
+      queued: result.queued,
+      ...(message === undefined ? {} : { message: chatMessageFromRow(message) }),
+      ...(queued === undefined ? {} : { queued_message: queuedMessageFromRow(queued) }),
+    });
+  });
+
+  router.patch('/chats/:chatId/messages/:messageId', async (request, response) => {
+    const chat = await ownedChat(request);
+    const messageId = numericParam(request.params.messageId, 'Invalid chat message ID.');
+    const body = parseRequest(EditMessageRequest, request.body);
+    const modelConfigId = await checkModel(body.model_config_id);
+    const original = await reads.getMessage(chat.id, messageId);
+    if (original === undefined) throw new HttpError(404, 'Chat message not found.');
+    if (original.role !== 'user') throw new HttpError(400, 'Only user messages can be edited.');
+    const result = await commands.editMessage(chat.id, { messageId, content: toParts(body.content), modelConfigId, clientMessageId: body.client_message_id ?? null });
+    const replacement = await reads.getMessage(chat.id, result.messageId);
+    if (replacement === undefined) throw new HttpError(409, 'The edited message was replaced again.', 'Reload the chat.');
+    response.json(chatMessageFromRow(replacement));
+  });
+
+  router.post('/chats/:chatId/interrupt', async (request, response) => {
+    const chat = await ownedChat(request);
+    await commands.interrupt(chat.id);
+    response.json(chatFromRow((await reads.getChatForTurn(chat.id))!));
+  });
+
+  router.post('/chats/:chatId/queue/:queuedId/promote', async (request, response) => {
+    const chat = await ownedChat(request);
+    await commands.promoteQueued(chat.id, numericParam(request.params.queuedId, 'Invalid queued message ID.'));
+    response.status(202).json({ message: 'Queued message promotion accepted.' });
+  });
+
+  router.delete('/chats/:chatId/queue/:queuedId', async (request, response) => {
+    const chat = await ownedChat(request);
+    await commands.deleteQueued(chat.id, numericParam(request.params.queuedId, 'Invalid queued message ID.'));
+    response.status(204).end();
+  });
+
+  router.post('/chats/:chatId/tool-results', async (request, response) => {
+    const chat = await ownedChat(request);
+    const body = parseRequest(SubmitToolResultsRequest, request.body);
+    await commands.submitToolResults(chat.id, body.results);
+    response.status(204).end();
+  });
+
+  router.get('/models', async (_request, response) => {
+    const models = await reads.listEnabledModels();
+    response.json({
+      models: models.map((model) => ({
+        id: model.id,
+        provider: model.provider,
+        model: model.model,
+        display_name: model.display_name,
+        is_default: model.is_default,
+        context_limit: model.context_limit,
+      })),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,53 @@
+/**
+ * Service configuration: every environment variable chatd reads, parsed once with zod.
+ * Nothing else in the codebase reads `process.env`; entrypoints call `loadConfig` and pass
+ * the typed result down. A bad value fails fast with a message naming the variable.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+export const Config = z.object({
+  DATABASE_URL: optionalString,
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('chatd'),
+  TEMPORAL_CLI_PATH: optionalString,
+  CHATD_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  CHATD_HTTP_PORT: port.default(8080),
+  CHATD_DATA_DIR: z.string().min(1).default('.data'),
+  CHATD_EMBEDDED_PG_PORT: port.default(54329),
+  CHATD_TEMPORAL_PORT: port.default(7233),
+  CHATD_TEMPORAL_UI_PORT: port.default(8233),
+  CHATD_TEMPORAL_UI_URL: optionalString,
+  CHATD_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  CHATD_WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
+});
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment, throwing a `ConfigError` that lists every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = Config.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Absolute path of the data directory (embedded PostgreSQL, Temporal dev database, dev key). */
+export function dataDirectory(config: Config): string {
+  return path.resolve(config.CHATD_DATA_DIR);
+}

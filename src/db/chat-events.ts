@@ -1,0 +1,49 @@
+/**
+ * The per-chat event log behind the live stream. Events are appended inside the transaction
+ * that makes the change they describe, so the log never disagrees with the tables; `seq` is
+ * allocated from the chat row, which also serialises appends per chat. A NOTIFY (delivered at
+ * commit) tells listeners which chat advanced; the payload stays tiny, far below PostgreSQL's
+ * 8000-byte limit.
+ */
+import { type Queryable } from './pool.js';
+
+export const CHAT_EVENTS_CHANNEL = 'chatd_chat_events';
+
+export interface NewChatEvent {
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** Appends events in order and returns the sequence number of the last one (0 if none). */
+export async function appendChatEvents(db: Queryable, chatId: string, events: NewChatEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const { rows } = await db.query<{ event_seq: number }>('UPDATE chats SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq', [
+    chatId,
+    events.length,
+  ]);
+  const last = rows[0]?.event_seq;
+  if (last === undefined) throw new Error(`chat ${chatId} does not exist`);
+  const first = last - events.length + 1;
+  await db.query(
+    `INSERT INTO chat_events (chat_id, seq, type, payload)
+     SELECT $1, $2::bigint + ordinality - 1, event->>'type', event->'payload'
+     FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS events(event, ordinality)`,
+    [chatId, first, JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })))],
+  );
+  await db.query('SELECT pg_notify($1, $2)', [CHAT_EVENTS_CHANNEL, `${chatId}:${last}`]);
+  return last;
+}
+
+export interface StoredChatEvent {
+  seq: number;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+export async function readChatEvents(db: Queryable, chatId: string, afterSeq: number, limit = 1000): Promise<StoredChatEvent[]> {
+  const { rows } = await db.query<StoredChatEvent>(
+    'SELECT seq, type, payload FROM chat_events WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    [chatId, afterSeq, limit],
+  );
+  return rows;
+}

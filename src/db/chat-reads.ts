@@ -1,0 +1,120 @@
+/**
+ * Read models over the chat tables, for the API and for activities. Reads never change chat
+ * state; every query a user can reach is scoped by owner, so another user's chat is simply
+ * not found.
+ */
+import { type ModelConfigRecord } from '../llm/model-registry.js';
+import { type PromptSourceMessage } from '../prompt/to-model-messages.js';
+import { type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
+import { type Queryable } from './pool.js';
+
+export interface ChatListFilter {
+  ownerId: string;
+  archived?: boolean;
+  status?: string;
+  labels?: Record<string, string>;
+  /** Cursor: the `updated_at|id` of the last chat of the previous page. */
+  after?: { updatedAt: string; id: string };
+  limit: number;
+}
+
+export function createChatReads(db: Queryable) {
+  return {
+    async getChatForTurn(chatId: string): Promise<ChatRow | undefined> {
+      const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId]);
+      return rows[0];
+    },
+
+    async getOwnedChat(chatId: string, ownerId: string): Promise<ChatRow | undefined> {
+      const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1 AND owner_id = $2', [chatId, ownerId]);
+      return rows[0];
+    },
+
+    async listChats(filter: ChatListFilter): Promise<ChatRow[]> {
+      const conditions = ['owner_id = $1'];
+      const values: unknown[] = [filter.ownerId];
+      if (filter.archived !== undefined) {
+        values.push(filter.archived);
+        conditions.push(`archived = $${values.length}`);
+      }
+      if (filter.status !== undefined) {
+        values.push(filter.status);
+        conditions.push(`status = $${values.length}`);
+      }
+      if (filter.labels !== undefined && Object.keys(filter.labels).length > 0) {
+        values.push(JSON.stringify(filter.labels));
+        conditions.push(`labels @> $${values.length}::jsonb`);
+      }
+      if (filter.after !== undefined) {
+        values.push(filter.after.updatedAt, filter.after.id);
+        conditions.push(`(updated_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
+      }
+      values.push(filter.limit);
+      const { rows } = await db.query<ChatRow>(
+        `SELECT * FROM chats WHERE ${conditions.join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT $${values.length}`,
+        values,
+      );
+      return rows;
+    },
+
+    /** Visible messages, newest first when paging backwards from `beforeId`. */
+    async listMessages(chatId: string, options: { beforeId?: number; limit: number }): Promise<{ messages: MessageRow[]; hasMore: boolean }> {
+      const { rows } = await db.query<MessageRow>(
+        `SELECT * FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'model' AND ($2::bigint IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3`,
+        [chatId, options.beforeId ?? null, options.limit + 1],
+      );
+      const hasMore = rows.length > options.limit;
+      return { messages: rows.slice(0, options.limit).reverse(), hasMore };
+    },
+
+    async getMessage(chatId: string, messageId: number): Promise<MessageRow | undefined> {
+      const { rows } = await db.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND id = $2 AND NOT deleted', [chatId, messageId]);
+      return rows[0];
+    },
+
+    async listQueued(chatId: string): Promise<QueuedRow[]> {
+      const { rows } = await db.query<QueuedRow>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY position, id', [chatId]);
+      return rows;
+    },
+
+    async getQueued(chatId: string, queuedId: number): Promise<QueuedRow | undefined> {
+      const { rows } = await db.query<QueuedRow>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND id = $2', [chatId, queuedId]);
+      return rows[0];
+    },
+
+    /** The prompt: every model-visible, non-deleted message in commit order. */
+    async loadPromptMessages(chatId: string): Promise<PromptSourceMessage[]> {
+      const { rows } = await db.query<MessageRow>(`SELECT role, content FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' ORDER BY id`, [chatId]);
+      return rows.map((row) => ({ role: row.role, content: row.content }));
+    },
+
+    async getModelConfig(id: string): Promise<ModelConfigRecord | undefined> {
+      const { rows } = await db.query<ModelConfigRecord>('SELECT id, provider, model, display_name, context_limit, max_output_tokens FROM model_configs WHERE id = $1', [id]);
+      return rows[0];
+    },
+
+    async isUsableModelConfig(id: string): Promise<boolean> {
+      const { rows } = await db.query('SELECT 1 FROM model_configs WHERE id = $1 AND enabled', [id]);
+      return rows.length > 0;
+    },
+
+    async listEnabledModels(): Promise<Array<ModelConfigRecord & { is_default: boolean }>> {
+      const { rows } = await db.query<ModelConfigRecord & { is_default: boolean }>(
+        'SELECT id, provider, model, display_name, context_limit, max_output_tokens, is_default FROM model_configs WHERE enabled ORDER BY is_default DESC, display_name',
+      );
+      return rows;
+    },
+
+    /** Running chats whose last recorded progress is older than `minutes`. */
+    async listStuckChats(minutes: number): Promise<ChatRow[]> {
+      const { rows } = await db.query<ChatRow>(
+        `SELECT * FROM chats WHERE status IN ('running', 'interrupting') AND last_progress_at < now() - make_interval(mins => $1) ORDER BY last_progress_at`,
+        [minutes],
+      );
+      return rows;
+    },
+  };
+}
+
+export type ChatReads = ReturnType<typeof createChatReads>;

@@ -1,0 +1,349 @@
+/**
+ * Chat writes, each one transaction that also appends the stream events describing it.
+ * Called only from activities of the chat's workflow (the single writer). Turn-scoped writes
+ * are fenced: they lock the chat row and write nothing when `turn_count` has moved past the
+ * caller's turn, so a superseded turn can never append to a history that was edited.
+ * Every write is idempotent (keys on messages and queue rows), because activities retry.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingToolCall, type Usage } from '../domain/chat.js';
+import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-command-error.js';
+import { type CreateChatInput } from '../workflows/definitions.js';
+import { appendChatEvents, type NewChatEvent } from './chat-events.js';
+import { chatMessageFromRow, queuedMessageFromRow, type MessageRow, type QueuedRow } from './chat-rows.js';
+import { type Pool, type PoolClient, withTransaction } from './pool.js';
+
+function refuse(kind: ChatCommandErrorKind): never {
+  throw ApplicationFailure.create({ type: kind, message: CHAT_COMMAND_ERRORS[kind].message, nonRetryable: true });
+}
+
+interface LockedChat {
+  turn_count: number;
+  status: ChatStatus;
+  last_model_config_id: string | null;
+}
+
+async function lockChat(client: PoolClient, chatId: string): Promise<LockedChat> {
+  const { rows } = await client.query<LockedChat>('SELECT turn_count, status, last_model_config_id FROM chats WHERE id = $1 FOR UPDATE', [chatId]);
+  const chat = rows[0];
+  if (chat === undefined) refuse('ChatNotFound');
+  return chat;
+}
+
+/** The requested model when usable, else the chat's last model, else the default. */
+async function resolveModelConfigId(client: PoolClient, requested: string | null, chatLast: string | null): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT id FROM model_configs WHERE enabled AND (id = $1 OR id = $2 OR is_default)
+     ORDER BY (id = $1) DESC NULLS LAST, (id = $2) DESC NULLS LAST, is_default DESC LIMIT 1`,
+    [requested, chatLast],
+  );
+  const id = rows[0]?.id;
+  if (id === undefined) refuse('NoDefaultModel');
+  return id;
+}
+
+async function insertMessage(
+  client: PoolClient,
+  chatId: string,
+  message: { role: string; content: ChatMessagePart[]; modelConfigId: string | null; key: string; visibility?: string; usage?: Usage | null },
+): Promise<MessageRow> {
+  const inserted = await client.query<MessageRow>(
+    `INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, usage)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+     RETURNING *`,
+    [chatId, message.role, JSON.stringify(message.content), message.modelConfigId, message.key, message.visibility ?? 'both', message.usage === undefined || message.usage === null ? null : JSON.stringify(message.usage)],
+  );
+  if (inserted.rows[0] !== undefined) return inserted.rows[0];
+  const existing = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [chatId, message.key]);
+  return existing.rows[0]!;
+}
+
+function messageEvent(row: MessageRow): NewChatEvent {
+  return { type: 'message', payload: { message: chatMessageFromRow(row) } };
+}
+
+function statusEvent(status: ChatStatus): NewChatEvent {
+  return { type: 'status', payload: { status } };
+}
+
+async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEvent> {
+  const { rows } = await client.query<QueuedRow>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY position, id', [chatId]);
+  return { type: 'queue_update', payload: { queued_messages: rows.map(queuedMessageFromRow) } };
+}
+
+async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string): Promise<void> {
+  await client.query(
+    `UPDATE chats SET status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
+       pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(),
+       queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1)
+     WHERE id = $1`,
+    [chatId, turn, modelConfigId],
+  );
+}
+
+function turnKey(turn: number, suffix: string): string {
+  return `turn:${turn}:${suffix}`;
+}
+
+export function createChatStore(pool: Pool) {
+  return {
+    /** Inserts the chat, its system prompt and first user message, running turn 1. Idempotent by chat id. */
+    async createChat(input: { chatId: string; turn: number; create: CreateChatInput }): Promise<{ messageId: number; modelConfigId: string }> {
+      return withTransaction(pool, async (client) => {
+        const { create, chatId, turn } = input;
+        const modelConfigId = await resolveModelConfigId(client, create.modelConfigId, null);
+        if (create.modelConfigId !== null && modelConfigId !== create.modelConfigId) refuse('InvalidModelConfig');
+        const created = await client.query(
+          `INSERT INTO chats (id, owner_id, title, status, root_chat_id, last_model_config_id, labels, dynamic_tools, turn_count)
+           VALUES ($1, $2, $3, 'running', $1, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+          [chatId, create.ownerId, create.title, modelConfigId, JSON.stringify(create.labels), JSON.stringify(create.dynamicTools), turn],
+        );
+        const events: NewChatEvent[] = [];
+        if (create.systemPrompt !== null && create.systemPrompt !== '') {
+          await insertMessage(client, chatId, { role: 'system', content: [{ type: 'text', text: create.systemPrompt }], modelConfigId: null, key: 'system-prompt', visibility: 'model' });
+        }
+        const message = await insertMessage(client, chatId, { role: 'user', content: create.content, modelConfigId, key: turnKey(turn, 'user') });
+        if (created.rowCount === 1) events.push(statusEvent('running'), messageEvent(message));
+        await appendChatEvents(client, chatId, events);
+        return { messageId: message.id, modelConfigId };
+      });
+    },
+
+    /** Inserts a user message and starts `turn` with it. */
+    async insertUserMessage(input: { chatId: string; turn: number; content: ChatMessagePart[]; modelConfigId: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
+      return withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        const modelConfigId = await resolveModelConfigId(client, input.modelConfigId, chat.last_model_config_id);
+        if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
+        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key: turnKey(input.turn, 'user') });
+        if (chat.turn_count < input.turn) {
+          await setRunning(client, input.chatId, input.turn, modelConfigId);
+          await appendChatEvents(client, input.chatId, [messageEvent(message), statusEvent('running')]);
+        }
+        return { messageId: message.id, modelConfigId };
+      });
+    },
+
+    /** Appends a message to the queue mirror, keeping the model it was sent with. */
+    async enqueueMessage(input: { chatId: string; content: ChatMessagePart[]; modelConfigId: string | null; idempotencyKey: string; position: number }): Promise<{ queuedId: number }> {
+      return withTransaction(pool, async (client) => {
+        await lockChat(client, input.chatId);
+        const inserted = await client.query<{ id: number }>(
+          `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, position, idempotency_key)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+          [input.chatId, JSON.stringify(input.content), input.modelConfigId, input.position, input.idempotencyKey],
+        );
+        if (inserted.rows[0] === undefined) {
+          const existing = await client.query<{ id: number }>('SELECT id FROM chat_queued_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, input.idempotencyKey]);
+          if (existing.rows[0] !== undefined) return { queuedId: existing.rows[0].id };
+          // The row existed and was promoted already: find the message it became.
+          throw new Error('queued message vanished between retries');
+        }
+        await client.query('UPDATE chats SET queued_count = queued_count + 1, updated_at = now() WHERE id = $1', [input.chatId]);
+        await appendChatEvents(client, input.chatId, [await queueEvent(client, input.chatId)]);
+        return { queuedId: inserted.rows[0].id };
+      });
+    },
+
+    /**
+     * Turns a queued message into the user message of `turn`, atomically: if the insert fails,
+     * the queued row stays. A queued model that no longer exists falls back to the chat's model.
+     */
+    async promoteQueuedMessage(input: { chatId: string; queuedId: number; turn: number }): Promise<{ messageId: number; modelConfigId: string }> {
+      return withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        const key = turnKey(input.turn, 'user');
+        const already = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
+        if (already.rows[0] !== undefined) return { messageId: already.rows[0].id, modelConfigId: already.rows[0].model_config_id ?? '' };
+        const queued = await client.query<QueuedRow>('DELETE FROM chat_queued_messages WHERE chat_id = $1 AND id = $2 RETURNING *', [input.chatId, input.queuedId]);
+        const row = queued.rows[0];
+        if (row === undefined) refuse('QueuedMessageNotFound');
+        const modelConfigId = await resolveModelConfigId(client, row.model_config_id, chat.last_model_config_id);
+        const message = await insertMessage(client, input.chatId, { role: 'user', content: row.content, modelConfigId, key });
+        await setRunning(client, input.chatId, input.turn, modelConfigId);
+        await appendChatEvents(client, input.chatId, [messageEvent(message), await queueEvent(client, input.chatId), statusEvent('running')]);
+        return { messageId: message.id, modelConfigId };
+      });
+    },
+
+    async syncQueueOrder(input: { chatId: string; queuedIds: number[] }): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        await lockChat(client, input.chatId);
+        await client.query(
+          `UPDATE chat_queued_messages q SET position = ordering.position - 1
+           FROM unnest($2::bigint[]) WITH ORDINALITY AS ordering(id, position)
+           WHERE q.chat_id = $1 AND q.id = ordering.id`,
+          [input.chatId, input.queuedIds],
+        );
+        await appendChatEvents(client, input.chatId, [await queueEvent(client, input.chatId)]);
+      });
+    },
+
+    async deleteQueuedMessage(input: { chatId: string; queuedId: number }): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        await lockChat(client, input.chatId);
+        await client.query('DELETE FROM chat_queued_messages WHERE chat_id = $1 AND id = $2', [input.chatId, input.queuedId]);
+        await client.query('UPDATE chats SET queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1), updated_at = now() WHERE id = $1', [input.chatId]);
+      });
+    },
+
+    async setChatStatus(input: { chatId: string; status: ChatStatus; lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] }): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        await client.query(
+          `UPDATE chats SET status = $2,
+             last_error = CASE WHEN $3::boolean THEN $4::jsonb ELSE last_error END,
+             pending_tool_calls = COALESCE($5::jsonb, pending_tool_calls),
+             last_progress_at = now(), updated_at = now()
+           WHERE id = $1`,
+          [
+            input.chatId,
+            input.status,
+            input.lastError !== undefined,
+            input.lastError === undefined || input.lastError === null ? null : JSON.stringify(input.lastError),
+            input.pendingToolCalls === undefined ? null : JSON.stringify(input.pendingToolCalls),
+          ],
+        );
+        const events: NewChatEvent[] = [];
+        if (chat.status !== input.status) events.push(statusEvent(input.status));
+        if (input.status === 'error' && input.lastError !== undefined && input.lastError !== null) events.push({ type: 'error', payload: { error: input.lastError } });
+        if (input.status === 'requires_action' && input.pendingToolCalls !== undefined) events.push({ type: 'action_required', payload: { tool_calls: input.pendingToolCalls } });
+        await appendChatEvents(client, input.chatId, events);
+      });
+    },
+
+    /**
+     * Replaces user message `messageId` and soft-deletes everything after it; clears the queue and
+     * starts `turn`. Bumping `turn_count` fences the writes of the turn being replaced.
+     */
+    async applyEdit(input: { chatId: string; turn: number; messageId: number; content: ChatMessagePart[]; modelConfigId: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
+      return withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        const key = turnKey(input.turn, 'user');
+        const already = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
+        if (already.rows[0] !== undefined) return { messageId: already.rows[0].id, modelConfigId: already.rows[0].model_config_id ?? '' };
+        const target = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND id = $2 AND NOT deleted', [input.chatId, input.messageId]);
+        const original = target.rows[0];
+        if (original === undefined) refuse('MessageNotFound');
+        if (original.role !== 'user') refuse('NotUserMessage');
+        const requested = input.modelConfigId ?? original.model_config_id;
+        const modelConfigId = await resolveModelConfigId(client, requested, chat.last_model_config_id);
+        if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
+        await client.query('UPDATE chat_messages SET deleted = true WHERE chat_id = $1 AND id >= $2 AND NOT deleted', [input.chatId, input.messageId]);
+        await client.query('DELETE FROM chat_queued_messages WHERE chat_id = $1', [input.chatId]);
+        await client.query('DELETE FROM tool_call_ledger WHERE chat_id = $1 AND status = $2', [input.chatId, 'started']);
+        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key });
+        await setRunning(client, input.chatId, input.turn, modelConfigId);
+        await appendChatEvents(client, input.chatId, [
+          { type: 'history_reset', payload: { from_message_id: input.messageId } },
+          messageEvent(message),
+          await queueEvent(client, input.chatId),
+          statusEvent('running'),
+        ]);
+        return { messageId: message.id, modelConfigId };
+      });
+    },
+
+    /** Persists one assistant step of `turn` exactly once; returns undefined when the turn was superseded. */
+    async insertAssistantStep(input: { chatId: string; turn: number; step: number; content: ChatMessagePart[]; modelConfigId: string | null; usage: Usage | null }): Promise<MessageRow | undefined> {
+      return withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        if (chat.turn_count !== input.turn) return undefined;
+        const key = turnKey(input.turn, `step:${input.step}`);
+        const existing = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
+        if (existing.rows[0] !== undefined) return existing.rows[0];
+        const message = await insertMessage(client, input.chatId, { role: 'assistant', content: input.content, modelConfigId: input.modelConfigId, key, usage: input.usage });
+        await client.query('UPDATE chats SET last_progress_at = now() WHERE id = $1', [input.chatId]);
+        await appendChatEvents(client, input.chatId, [messageEvent(message)]);
+        return message;
+      });
+    },
+
+    /** The already-persisted assistant message of a step (an earlier attempt finished it). */
+    async findAssistantStep(input: { chatId: string; turn: number; step: number }): Promise<MessageRow | undefined> {
+      const { rows } = await pool.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, turnKey(input.turn, `step:${input.step}`)]);
+      return rows[0];
+    },
+
+    /** Records tool results in call order, one `tool` message each; fenced by turn. */
+    async recordToolResults(input: { chatId: string; turn: number; results: Array<{ toolCallId: string; toolName: string; result: unknown; isError: boolean }> }): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        if (chat.turn_count !== input.turn) return;
+        const events: NewChatEvent[] = [];
+        for (const result of input.results) {
+          const key = turnKey(input.turn, `tool:${result.toolCallId}`);
+          const before = await client.query('SELECT 1 FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
+          if (before.rows.length > 0) continue;
+          const row = await insertMessage(client, input.chatId, {
+            role: 'tool',
+            content: [{ type: 'tool-result', tool_call_id: result.toolCallId, tool_name: result.toolName, result: result.result as never, is_error: result.isError }],
+            modelConfigId: null,
+            key,
+          });
+          events.push(messageEvent(row));
+        }
+        if (events.length > 0) await client.query('UPDATE chats SET last_progress_at = now() WHERE id = $1', [input.chatId]);
+        await appendChatEvents(client, input.chatId, events);
+      });
+    },
+
+    /** Gives every tool call of `turn` that has no result the error result `text`. */
+    async insertSyntheticToolResults(input: { chatId: string; turn: number; text: string }): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        if (chat.turn_count !== input.turn) return;
+        const { rows } = await client.query<{ tool_call_id: string; tool_name: string }>(
+          `SELECT part->>'tool_call_id' AS tool_call_id, part->>'tool_name' AS tool_name
+           FROM chat_messages m, jsonb_array_elements(m.content) WITH ORDINALITY AS parts(part, ordinality)
+           WHERE m.chat_id = $1 AND m.role = 'assistant' AND NOT m.deleted AND m.idempotency_key LIKE $2 AND part->>'type' = 'tool-call'
+             AND NOT EXISTS (SELECT 1 FROM chat_messages r WHERE r.chat_id = $1 AND r.idempotency_key = 'turn:' || $3 || ':tool:' || (part->>'tool_call_id'))
+           ORDER BY m.id, ordinality`,
+          [input.chatId, `turn:${input.turn}:step:%`, input.turn],
+        );
+        const events: NewChatEvent[] = [];
+        for (const call of rows) {
+          const row = await insertMessage(client, input.chatId, {
+            role: 'tool',
+            content: [{ type: 'tool-result', tool_call_id: call.tool_call_id, tool_name: call.tool_name, result: input.text, is_error: true }],
+            modelConfigId: null,
+            key: turnKey(input.turn, `tool:${call.tool_call_id}`),
+          });
+          events.push(messageEvent(row));
+        }
+        await appendChatEvents(client, input.chatId, events);
+      });
+    },
+
+    /** Records the client's results for the pending dynamic calls and resumes the turn. */
+    async recordSubmittedToolResults(input: { chatId: string; turn: number; results: Array<{ tool_call_id: string; output: unknown; is_error: boolean }>; pendingToolCalls: PendingToolCall[] }): Promise<void> {
+      const names = new Map(input.pendingToolCalls.map((call) => [call.tool_call_id, call.tool_name]));
+      await this.recordToolResults({
+        chatId: input.chatId,
+        turn: input.turn,
+        results: input.results.map((result) => ({ toolCallId: result.tool_call_id, toolName: names.get(result.tool_call_id) ?? 'unknown', result: result.output, isError: result.is_error })),
+      });
+      await withTransaction(pool, async (client) => {
+        const chat = await lockChat(client, input.chatId);
+        if (chat.turn_count !== input.turn || chat.status !== 'requires_action') return;
+        await client.query(`UPDATE chats SET status = 'running', pending_tool_calls = '[]'::jsonb, updated_at = now(), last_progress_at = now() WHERE id = $1`, [input.chatId]);
+        await appendChatEvents(client, input.chatId, [statusEvent('running')]);
+      });
+    },
+
+    async updateChatFields(input: { chatId: string; title?: string; labels?: Record<string, string>; archived?: boolean }): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        await lockChat(client, input.chatId);
+        await client.query(
+          `UPDATE chats SET title = COALESCE($2, title), labels = COALESCE($3::jsonb, labels), archived = COALESCE($4, archived), updated_at = now() WHERE id = $1`,
+          [input.chatId, input.title ?? null, input.labels === undefined ? null : JSON.stringify(input.labels), input.archived ?? null],
+        );
+        if (input.title !== undefined) await appendChatEvents(client, input.chatId, [{ type: 'title_change', payload: { title: input.title } }]);
+      });
+    },
+  };
+}
+
+export type ChatStore = ReturnType<typeof createChatStore>;

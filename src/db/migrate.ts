@@ -1,0 +1,37 @@
+/**
+ * Schema migrations: an ordered list of SQL scripts, applied once each inside a transaction
+ * under an advisory lock, so several processes may run `migrate` at the same time.
+ */
+import { type Pool, withTransaction } from './pool.js';
+import { sql as initial } from './migrations/0001-initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+
+/** Arbitrary constant naming chatd's migration lock. */
+const MIGRATION_LOCK_ID = 7_402_113;
+
+/** Applies every migration not yet applied; returns the versions it applied. */
+export async function migrate(pool: Pool): Promise<number[]> {
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+    const newlyApplied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      newlyApplied.push(migration.version);
+    }
+    return newlyApplied;
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The built-in `script` model, a scripted test model: the user's message is a JSON script
+ * (`script:{"steps":[…]}`) saying what each step of the turn streams: text, reasoning, tool
+ * calls, and how slowly. It runs in any process (a worker killed mid-stream and its
+ * replacement replay the same script), which a closure-based fake could not.
+ * A script that is not valid JSON fails loudly instead of guessing.
+ */
+import { type LanguageModelV3CallOptions, type LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { BuiltinStreamModel, delay, estimateTokens, lastUserText, promptText, usageOf } from './stream-model.js';
+
+export const SCRIPT_PREFIX = 'script:';
+
+export const ScriptStep = z.object({
+  text: z.string().default(''),
+  reasoning: z.string().default(''),
+  /** How many deltas the text is split into. */
+  chunks: z.number().int().min(1).default(1),
+  /** Pause before each delta, in ms. */
+  delayMs: z.number().int().min(0).default(0),
+  toolCalls: z.array(z.object({ name: z.string(), args: z.unknown().default({}) })).default([]),
+});
+export type ScriptStep = z.infer<typeof ScriptStep>;
+
+export const Script = z.object({ steps: z.array(ScriptStep).min(1) });
+export type Script = z.infer<typeof Script>;
+
+/** Builds the user message that makes the script model play `script`. */
+export function scriptMessage(script: z.input<typeof Script>): string {
+  return `${SCRIPT_PREFIX}${JSON.stringify(script)}`;
+}
+
+function splitInto(text: string, chunks: number): string[] {
+  if (text === '') return [];
+  const size = Math.ceil(text.length / chunks);
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; start += size) pieces.push(text.slice(start, start + size));
+  return pieces;
+}
+
+/** A malformed script: retrying cannot fix it. */
+export class ScriptError extends Error {
+  override readonly name = 'ScriptError';
+  readonly isRetryable = false;
+}
+
+export class ScriptModel extends BuiltinStreamModel {
+  constructor(modelId = 'script') {
+    super('script', modelId);
+  }
+
+  protected async *parts(options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
+    const source = lastUserText(options.prompt);
+    if (!source.startsWith(SCRIPT_PREFIX)) throw new ScriptError(`script model: the user message must start with "${SCRIPT_PREFIX}"`);
+    let script: Script;
+    try {
+      script = Script.parse(JSON.parse(source.slice(SCRIPT_PREFIX.length)));
+    } catch (error) {
+      throw new ScriptError(`script model: invalid script: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const lastUser = options.prompt.map((message) => message.role).lastIndexOf('user');
+    const stepIndex = options.prompt.slice(lastUser + 1).filter((message) => message.role === 'assistant').length;
+    const step = script.steps[stepIndex] ?? { text: 'Script finished.', reasoning: '', chunks: 1, delayMs: 0, toolCalls: [] };
+    yield { type: 'stream-start', warnings: [] };
+    if (step.reasoning !== '') {
+      yield { type: 'reasoning-start', id: 'reasoning-0' };
+      yield { type: 'reasoning-delta', id: 'reasoning-0', delta: step.reasoning };
+      yield { type: 'reasoning-end', id: 'reasoning-0' };
+    }
+    const pieces = splitInto(step.text, step.chunks);
+    if (pieces.length > 0) yield { type: 'text-start', id: 'text-0' };
+    for (const piece of pieces) {
+      if (step.delayMs > 0) await delay(step.delayMs, options.abortSignal);
+      yield { type: 'text-delta', id: 'text-0', delta: piece };
+    }
+    if (pieces.length > 0) yield { type: 'text-end', id: 'text-0' };
+    for (const call of step.toolCalls) {
+      const toolCallId = `call_${randomUUID()}`;
+      const input = JSON.stringify(call.args);
+      yield { type: 'tool-input-start', id: toolCallId, toolName: call.name };
+      yield { type: 'tool-input-delta', id: toolCallId, delta: input };
+      yield { type: 'tool-input-end', id: toolCallId };
+      yield { type: 'tool-call', toolCallId, toolName: call.name, input };
+    }
+    yield {
+      type: 'finish',
+      finishReason: { unified: step.toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
+      usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(step.text + step.reasoning)),
+    };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Stored chat messages → AI SDK model messages. The only place that knows both shapes.
+ * Tool results are grouped into the tool message that follows their assistant step.
+ */
+import { type AssistantContent, type ModelMessage } from 'ai';
+import { type ChatMessagePart } from '../domain/chat.js';
+
+export interface PromptSourceMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: ChatMessagePart[];
+}
+
+function textOf(parts: ChatMessagePart[]): string {
+  return parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
+}
+
+function toolOutput(result: unknown, isError: boolean) {
+  if (typeof result === 'string') return isError ? ({ type: 'error-text', value: result } as const) : ({ type: 'text', value: result } as const);
+  return isError ? ({ type: 'error-json', value: result as never } as const) : ({ type: 'json', value: result as never } as const);
+}
+
+export function toModelMessages(messages: readonly PromptSourceMessage[]): ModelMessage[] {
+  const output: ModelMessage[] = [];
+  for (const message of messages) {
+    switch (message.role) {
+      case 'system':
+        output.push({ role: 'system', content: textOf(message.content) });
+        break;
+      case 'user':
+        output.push({ role: 'user', content: message.content.flatMap((part) => (part.type === 'text' ? [{ type: 'text' as const, text: part.text }] : [])) });
+        break;
+      case 'assistant':
+        output.push({
+          role: 'assistant',
+          content: message.content.flatMap((part): Exclude<AssistantContent, string> => {
+            if (part.type === 'text') return [{ type: 'text' as const, text: part.text }];
+            if (part.type === 'reasoning') return [{ type: 'reasoning' as const, text: part.text }];
+            if (part.type === 'tool-call') return [{ type: 'tool-call' as const, toolCallId: part.tool_call_id, toolName: part.tool_name, input: part.args }];
+            return [];
+          }),
+        });
+        break;
+      case 'tool': {
+        const results = message.content.flatMap((part) =>
+          part.type === 'tool-result'
+            ? [{ type: 'tool-result' as const, toolCallId: part.tool_call_id, toolName: part.tool_name, output: toolOutput(part.result, part.is_error) }]
+            : [],
+        );
+        const previous = output[output.length - 1];
+        if (previous !== undefined && previous.role === 'tool') previous.content.push(...results);
+        else output.push({ role: 'tool', content: results });
+        break;
+      }
+    }
+  }
+  return output;
+}

@@ -1,0 +1,467 @@
+/**
+ * The chat entity workflow: one per chat (id `chat/<chat id>`), the only writer of the chat's
+ * status, queue and messages. Commands arrive as Updates and run one at a time under a mutex;
+ * turns run in the main loop inside a cancellation scope. Every turn-scoped database write is
+ * fenced by the turn number, so a superseded turn (after an edit or promotion) writes nothing.
+ *
+ * Invariants:
+ * - a `waiting` chat has an empty queue (settling a turn promotes the head in the same step);
+ * - `state.turn` only grows; `settledTurn <= turn`; a turn is pending while they differ;
+ * - handlers are short: they never wait for a turn to finish.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  type ActivityOptions,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ChatActivities } from '../activities/index.js';
+import { type StepToolCall, type ToolOutcome } from '../activities/activity-types.js';
+import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, type ChatError, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
+import { CHAT_COMMAND_ERRORS } from '../domain/chat-command-error.js';
+import { ChatState, refuse } from './chat-state.js';
+import {
+  chatViewQuery,
+  createChatUpdate,
+  deleteQueuedUpdate,
+  editMessageUpdate,
+  interruptUpdate,
+  promoteQueuedUpdate,
+  sendMessageUpdate,
+  submitToolResultsUpdate,
+  updateChatUpdate,
+  type ChatWorkflowInput,
+  type SendMessageResult,
+} from './definitions.js';
+import { Mutex } from './mutex.js';
+import {
+  ChatLastActivityAttribute,
+  ChatModelAttribute,
+  ChatQueueLengthAttribute,
+  ChatStatusAttribute,
+  ChatTurnAttribute,
+} from './search-attributes.js';
+
+const COMMAND_ERROR_TYPES = Object.keys(CHAT_COMMAND_ERRORS);
+
+/** Database writes: quick, retried until they succeed (a queued message is never dropped). */
+const store = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: COMMAND_ERROR_TYPES },
+});
+
+/** One streamed model call. A short heartbeat timeout lets a replacement worker take over fast. */
+const MODEL_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '3 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds', maximumAttempts: 25 },
+};
+const model = proxyActivities<ChatActivities>(MODEL_ACTIVITY_OPTIONS);
+
+/** One tool call; tools heartbeat while they run, up to the execute tool's 4 h ceiling. */
+const tools = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '4 hours 5 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+export const TOOL_INTERRUPTED_TEXT = 'tool call was interrupted before it produced a result';
+export const DYNAMIC_TOOL_INTERRUPTED_TEXT = 'Tool execution interrupted by user';
+export const DYNAMIC_TOOL_TIMEOUT_TEXT = 'Dynamic tool execution timed out';
+
+type TurnOutcome =
+  | { kind: 'completed' }
+  | { kind: 'interrupted' }
+  | { kind: 'failed'; error: ChatError }
+  /** A command (edit, promote, interrupt in requires_action, timeout) already moved the chat on. */
+  | { kind: 'handed-over' };
+
+export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
+  const { chatId } = input;
+  const state = input.state === undefined ? ChatState.initial() : new ChatState(input.state);
+  const lock = new Mutex();
+  let turnScope: CancellationScope | undefined;
+  let activeTurn: number | null = null;
+  let toolResultsArrived = false;
+  let lastModelConfigId: string | null = null;
+
+  const publishVisibility = (): void => {
+    upsertSearchAttributes([
+      { key: ChatStatusAttribute, value: state.status },
+      { key: ChatTurnAttribute, value: state.turn },
+      { key: ChatQueueLengthAttribute, value: state.queue.length },
+      { key: ChatLastActivityAttribute, value: new Date() },
+      ...(lastModelConfigId === null ? [] : [{ key: ChatModelAttribute, value: lastModelConfigId }]),
+    ]);
+    setCurrentDetails(
+      `**Status:** ${state.status}${state.archived ? ' (archived)' : ''}  \n**Turn:** ${state.turn}  \n**Queued:** ${state.queue.length}` +
+        (state.pendingToolCalls.length > 0 ? `  \n**Waiting for tool results:** ${state.pendingToolCalls.map((call) => call.tool_name).join(', ')}` : ''),
+    );
+  };
+
+  const setStatus = async (status: ChatStatus, extra: { lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] } = {}): Promise<void> => {
+    await store.setChatStatus({ chatId, status, ...extra });
+    state.status = status;
+    if (extra.pendingToolCalls !== undefined) state.pendingToolCalls = extra.pendingToolCalls;
+  };
+
+  /** Starts a new turn from the head of the queue. Caller holds the lock. */
+  const promoteHead = async (): Promise<void> => {
+    const head = state.queue[0];
+    if (head === undefined) return;
+    const turn = state.turn + 1;
+    const promoted = await store.promoteQueuedMessage({ chatId, queuedId: head.queuedId, turn });
+    state.removeQueued(head.queuedId);
+    state.turn = turn;
+    state.status = 'running';
+    state.pendingToolCalls = [];
+    lastModelConfigId = promoted.modelConfigId;
+  };
+
+  /** Ends `requires_action` by answering every pending call with `text`. Caller holds the lock. */
+  const answerPendingCalls = async (text: string): Promise<void> => {
+    await store.insertSyntheticToolResults({ chatId, turn: state.turn, text });
+    state.pendingToolCalls = [];
+  };
+
+  /** Stops whatever the chat is doing. Caller holds the lock. */
+  const interrupt = async (options: { refuseWhenIdle: boolean }): Promise<void> => {
+    switch (state.status) {
+      case 'running':
+        await setStatus('interrupting');
+        turnScope?.cancel();
+        return;
+      case 'interrupting':
+        return;
+      case 'requires_action':
+        await answerPendingCalls(DYNAMIC_TOOL_INTERRUPTED_TEXT);
+        state.settledTurn = state.turn;
+        if (!state.archived && state.queue.length > 0) await promoteHead();
+        else await setStatus('waiting');
+        return;
+      case 'waiting':
+      case 'error':
+        if (options.refuseWhenIdle) refuse('NotInterruptible');
+        return;
+      default:
+        return assertNever(state.status);
+    }
+  };
+
+  const respond = (clientMessageId: string | null, result: SendMessageResult): SendMessageResult => {
+    state.remember(clientMessageId, result);
+    publishVisibility();
+    return result;
+  };
+
+  setHandler(
+    createChatUpdate,
+    (create) =>
+      lock.run(async () => {
+        const previous = state.previousResult('$create');
+        if (previous !== undefined) return previous;
+        const turn = state.turn + 1;
+        const created = await store.createChatRecord({ chatId, turn, create });
+        state.turn = turn;
+        state.status = 'running';
+        state.dynamicToolNames = create.dynamicTools.map((tool) => tool.name);
+        lastModelConfigId = created.modelConfigId;
+        const result = { queued: false, messageId: created.messageId, queuedMessageId: null };
+        state.remember(create.clientMessageId, result);
+        return respond('$create', result);
+      }),
+  );
+
+  setHandler(
+    sendMessageUpdate,
+    (send) =>
+      lock.run(async () => {
+        const previous = state.previousResult(send.clientMessageId);
+        if (previous !== undefined) return previous;
+        state.validateSend(send.clientMessageId);
+        if (state.isIdle()) {
+          const turn = state.turn + 1;
+          const inserted = await store.insertUserMessage({ chatId, turn, content: send.content, modelConfigId: send.modelConfigId });
+          state.turn = turn;
+          state.status = 'running';
+          state.pendingToolCalls = [];
+          lastModelConfigId = inserted.modelConfigId;
+          return respond(send.clientMessageId, { queued: false, messageId: inserted.messageId, queuedMessageId: null });
+        }
+        const idempotencyKey = send.clientMessageId === null ? `queue:${uuid4()}` : `client:${send.clientMessageId}`;
+        const queued = await store.enqueueMessage({
+          chatId,
+          content: send.content,
+          modelConfigId: send.modelConfigId,
+          idempotencyKey,
+          position: state.queue.length,
+        });
+        state.queue.push({ queuedId: queued.queuedId });
+        // An errored chat with a backlog runs its oldest queued message now (FIFO is kept).
+        if (state.status === 'error' || state.status === 'waiting') await promoteHead();
+        else if (send.busyBehavior === 'interrupt') await interrupt({ refuseWhenIdle: false });
+        return respond(send.clientMessageId, { queued: true, messageId: null, queuedMessageId: queued.queuedId });
+      }),
+    { validator: (send) => state.validateSend(send.clientMessageId) },
+  );
+
+  setHandler(
+    editMessageUpdate,
+    (edit) =>
+      lock.run(async () => {
+        const previous = state.previousResult(edit.clientMessageId);
+        if (previous !== undefined && previous.messageId !== null) return { messageId: previous.messageId };
+        if (state.archived) refuse('EditArchived');
+        const turn = state.turn + 1;
+        // applyEdit bumps the chat's turn first, which fences every write of the turn it replaces.
+        const edited = await store.applyEdit({ chatId, turn, messageId: edit.messageId, content: edit.content, modelConfigId: edit.modelConfigId });
+        state.turn = turn;
+        state.status = 'running';
+        state.queue = [];
+        state.pendingToolCalls = [];
+        lastModelConfigId = edited.modelConfigId;
+        turnScope?.cancel();
+        respond(edit.clientMessageId, { queued: false, messageId: edited.messageId, queuedMessageId: null });
+        return { messageId: edited.messageId };
+      }),
+    {
+      validator: (_edit) => {
+        if (state.archived) refuse('EditArchived');
+      },
+    },
+  );
+
+  setHandler(
+    promoteQueuedUpdate,
+    ({ queuedId }) =>
+      lock.run(async () => {
+        if (state.archived) refuse('PromoteArchived');
+        if (state.findQueued(queuedId) === undefined) refuse('QueuedMessageNotFound');
+        state.moveToHead(queuedId);
+        await store.syncQueueOrder({ chatId, queuedIds: state.queue.map((item) => item.queuedId) });
+        switch (state.status) {
+          case 'running':
+            await interrupt({ refuseWhenIdle: false });
+            break;
+          case 'interrupting':
+            break;
+          case 'requires_action':
+            await answerPendingCalls(DYNAMIC_TOOL_INTERRUPTED_TEXT);
+            state.settledTurn = state.turn;
+            await promoteHead();
+            break;
+          case 'waiting':
+          case 'error':
+            await promoteHead();
+            break;
+          default:
+            assertNever(state.status);
+        }
+        publishVisibility();
+      }),
+    {
+      validator: ({ queuedId }) => {
+        if (state.archived) refuse('PromoteArchived');
+        if (state.findQueued(queuedId) === undefined) refuse('QueuedMessageNotFound');
+      },
+    },
+  );
+
+  setHandler(
+    deleteQueuedUpdate,
+    ({ queuedId }) =>
+      lock.run(async () => {
+        if (state.findQueued(queuedId) === undefined) refuse('QueuedMessageNotFound');
+        await store.deleteQueuedMessage({ chatId, queuedId });
+        state.removeQueued(queuedId);
+        await store.syncQueueOrder({ chatId, queuedIds: state.queue.map((item) => item.queuedId) });
+        publishVisibility();
+      }),
+    {
+      validator: ({ queuedId }) => {
+        if (state.findQueued(queuedId) === undefined) refuse('QueuedMessageNotFound');
+      },
+    },
+  );
+
+  setHandler(
+    interruptUpdate,
+    () =>
+      lock.run(async () => {
+        if (state.archived) refuse('InterruptArchived');
+        await interrupt({ refuseWhenIdle: true });
+        publishVisibility();
+      }),
+    {
+      validator: () => {
+        if (state.archived) refuse('InterruptArchived');
+        if (state.status === 'waiting' || state.status === 'error') refuse('NotInterruptible');
+      },
+    },
+  );
+
+  setHandler(
+    submitToolResultsUpdate,
+    ({ results }) =>
+      lock.run(async () => {
+        state.validateToolResults(results);
+        await store.recordSubmittedToolResults({ chatId, turn: state.turn, results, pendingToolCalls: state.pendingToolCalls });
+        state.pendingToolCalls = [];
+        state.status = 'running';
+        toolResultsArrived = true;
+        publishVisibility();
+      }),
+    { validator: ({ results }) => state.validateToolResults(results) },
+  );
+
+  setHandler(updateChatUpdate, (update) =>
+    lock.run(async () => {
+      await store.updateChatFields({ chatId, ...update });
+      if (update.archived === true && !state.archived) {
+        state.archived = true;
+        // Archiving stops the chat; settling an archived chat's turn promotes nothing.
+        await interrupt({ refuseWhenIdle: false });
+      } else if (update.archived === false) {
+        state.archived = false;
+      }
+      publishVisibility();
+    }),
+  );
+
+  setHandler(chatViewQuery, () => ({ ...state.snapshot(), turnActive: activeTurn !== null }));
+
+  /** Runs the calls of one step: built-in tools in parallel, results in call order. */
+  const runToolCalls = async (turn: number, calls: StepToolCall[]): Promise<ToolOutcome[]> => {
+    const settled = await Promise.allSettled(
+      calls.map(async (call): Promise<ToolOutcome | undefined> => {
+        switch (call.disposition) {
+          case 'builtin':
+            return tools.runTool({ chatId, turn, toolCallId: call.toolCallId, toolName: call.toolName, args: call.args });
+          case 'inactive':
+            return { toolCallId: call.toolCallId, toolName: call.toolName, result: `Tool not active in this turn: ${call.toolName}`, isError: true };
+          case 'unknown':
+            return { toolCallId: call.toolCallId, toolName: call.toolName, result: `Tool not found: ${call.toolName}`, isError: true };
+          case 'dynamic':
+            return undefined;
+          default:
+            return assertNever(call.disposition);
+        }
+      }),
+    );
+    const outcomes = settled.flatMap((entry) => (entry.status === 'fulfilled' && entry.value !== undefined ? [entry.value] : []));
+    const failure = settled.find((entry) => entry.status === 'rejected');
+    if (failure !== undefined) {
+      // Keep what finished before the interrupt or failure; the rest get synthetic results.
+      await CancellationScope.nonCancellable(() => store.recordToolResults({ chatId, turn, results: outcomes }));
+      throw failure.reason;
+    }
+    return outcomes;
+  };
+
+  const runTurn = async (turn: number): Promise<TurnOutcome> => {
+    for (let step = 1; step <= MAX_CHAT_STEPS; step++) {
+      if (state.turn !== turn) return { kind: 'handed-over' };
+      if (state.status === 'interrupting') return { kind: 'interrupted' };
+      const result = await model.llmStep.executeWithOptions({ ...MODEL_ACTIVITY_OPTIONS, summary: `LLM step ${step} · turn ${turn}` }, [{ chatId, turn, step }]);
+      if (!result.accepted) return { kind: 'handed-over' };
+      if (result.toolCalls.length === 0) return { kind: 'completed' };
+      const outcomes = await runToolCalls(turn, result.toolCalls);
+      await store.recordToolResults({ chatId, turn, results: outcomes });
+      const dynamicCalls = result.toolCalls.filter((call) => call.disposition === 'dynamic');
+      if (dynamicCalls.length > 0) {
+        const waiting = await lock.run(async () => {
+          if (state.turn !== turn || state.status !== 'running') return false;
+          toolResultsArrived = false;
+          await setStatus('requires_action', {
+            pendingToolCalls: dynamicCalls.map((call) => ({ tool_call_id: call.toolCallId, tool_name: call.toolName, args: call.args })),
+          });
+          publishVisibility();
+          return true;
+        });
+        if (!waiting) return { kind: 'handed-over' };
+        const answered = await condition(() => toolResultsArrived || state.turn !== turn || state.status !== 'requires_action', DYNAMIC_TOOL_TIMEOUT_MS);
+        if (!answered) {
+          await lock.run(async () => {
+            if (state.turn !== turn || state.status !== 'requires_action') return;
+            await answerPendingCalls(DYNAMIC_TOOL_TIMEOUT_TEXT);
+            state.settledTurn = turn;
+            await setStatus('error', { lastError: { message: DYNAMIC_TOOL_TIMEOUT_TEXT, kind: 'timeout', retryable: false } });
+            publishVisibility();
+          });
+          return { kind: 'handed-over' };
+        }
+        if (state.turn !== turn || state.status !== 'running') return { kind: 'handed-over' };
+        continue;
+      }
+      const stopped = result.toolCalls.some((call) => call.stopAfter && outcomes.some((outcome) => outcome.toolCallId === call.toolCallId && !outcome.isError));
+      if (stopped) return { kind: 'completed' };
+    }
+    // Reaching the step ceiling ends the turn normally.
+    return { kind: 'completed' };
+  };
+
+  /** Records a turn's outcome and, when the chat is free, starts the next queued message. */
+  const settleTurn = async (turn: number, outcome: TurnOutcome): Promise<void> => {
+    if (state.turn !== turn || state.settledTurn >= turn) return;
+    state.settledTurn = turn;
+    if (outcome.kind === 'handed-over') return;
+    if (outcome.kind !== 'completed') await store.insertSyntheticToolResults({ chatId, turn, text: TOOL_INTERRUPTED_TEXT });
+    if (outcome.kind === 'failed') {
+      await setStatus('error', { lastError: outcome.error });
+    } else if (!state.archived && state.queue.length > 0) {
+      await promoteHead();
+    } else {
+      await setStatus('waiting', { lastError: null });
+    }
+    publishVisibility();
+  };
+
+  const continueAsNewRequested = (): boolean =>
+    workflowInfo().continueAsNewSuggested ||
+    (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength > input.continueAsNewAfterEvents);
+
+  for (;;) {
+    await condition(() => (activeTurn === null && state.hasPendingTurn()) || (activeTurn === null && continueAsNewRequested()));
+    if (!state.hasPendingTurn()) break;
+    const turn = state.turn;
+    activeTurn = turn;
+    turnScope = new CancellationScope();
+    let outcome: TurnOutcome;
+    try {
+      outcome = await turnScope.run(() => runTurn(turn));
+    } catch (error) {
+      outcome = isCancellation(error) ? { kind: state.turn === turn ? 'interrupted' : 'handed-over' } : { kind: 'failed', error: chatErrorFrom(error) };
+    }
+    activeTurn = null;
+    turnScope = undefined;
+    await lock.run(() => settleTurn(turn, outcome));
+  }
+
+  // Only reached when idle and Temporal suggests a fresh history: carry everything over.
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof chatWorkflow>({ ...input, state: state.snapshot() });
+}
+
+/** The structured error an activity attached to its failure, or a generic one. */
+function chatErrorFrom(error: unknown): ChatError {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as Partial<ChatError> | undefined;
+    if (detail !== undefined && typeof detail.message === 'string' && typeof detail.kind === 'string') return detail as ChatError;
+  }
+  return { message: 'The chat request failed unexpectedly.', kind: 'generic', retryable: false };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${String(value)}`);
+}

@@ -1,0 +1,103 @@
+/**
+ * The chat workflow's public surface: its id scheme, input, updates and query. Shared by the
+ * workflow and the API's Temporal client. Workflow-safe.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { type ChatMessagePart, type ChatStatus, type DynamicTool, type Labels, type PendingToolCall } from '../domain/chat.js';
+
+export const CHAT_WORKFLOW_TYPE = 'chatWorkflow';
+
+export function chatWorkflowId(chatId: string): string {
+  return `chat/${chatId}`;
+}
+
+export type BusyBehavior = 'queue' | 'interrupt';
+
+export interface QueuedItem {
+  queuedId: number;
+}
+
+export interface CreateChatInput {
+  ownerId: string;
+  title: string;
+  content: ChatMessagePart[];
+  /** Validated by the API; null means the default model. */
+  modelConfigId: string | null;
+  systemPrompt: string | null;
+  labels: Labels;
+  dynamicTools: DynamicTool[];
+  clientMessageId: string | null;
+}
+
+export interface SendMessageInput {
+  content: ChatMessagePart[];
+  /** Validated by the API; null means the chat's last model, then the default. */
+  modelConfigId: string | null;
+  busyBehavior: BusyBehavior;
+  clientMessageId: string | null;
+}
+
+export interface SendMessageResult {
+  queued: boolean;
+  messageId: number | null;
+  queuedMessageId: number | null;
+}
+
+export interface EditMessageInput {
+  messageId: number;
+  content: ChatMessagePart[];
+  modelConfigId: string | null;
+  clientMessageId: string | null;
+}
+
+export interface EditMessageResult {
+  messageId: number;
+}
+
+export interface ToolResultInput {
+  tool_call_id: string;
+  output: unknown;
+  is_error: boolean;
+}
+
+export interface UpdateChatInput {
+  title?: string;
+  labels?: Labels;
+  archived?: boolean;
+}
+
+/** Everything that survives continue-as-new. JSON-plain on purpose. */
+export interface ChatStateSnapshot {
+  status: ChatStatus;
+  archived: boolean;
+  turn: number;
+  /** The last turn whose outcome was settled; a turn is pending while it lags `turn`. */
+  settledTurn: number;
+  queue: QueuedItem[];
+  pendingToolCalls: PendingToolCall[];
+  /** client_message_id → the result first returned for it (bounded, oldest dropped). */
+  dedupe: Array<[string, SendMessageResult]>;
+  dynamicToolNames: string[];
+}
+
+export interface ChatWorkflowInput {
+  chatId: string;
+  ownerId: string;
+  state?: ChatStateSnapshot;
+  /** Test hook: continue-as-new once history has more events than this. */
+  continueAsNewAfterEvents?: number;
+}
+
+export interface ChatView extends ChatStateSnapshot {
+  turnActive: boolean;
+}
+
+export const createChatUpdate = defineUpdate<SendMessageResult, [CreateChatInput]>('createChat');
+export const sendMessageUpdate = defineUpdate<SendMessageResult, [SendMessageInput]>('sendMessage');
+export const editMessageUpdate = defineUpdate<EditMessageResult, [EditMessageInput]>('editMessage');
+export const promoteQueuedUpdate = defineUpdate<void, [{ queuedId: number }]>('promoteQueued');
+export const deleteQueuedUpdate = defineUpdate<void, [{ queuedId: number }]>('deleteQueued');
+export const interruptUpdate = defineUpdate<void, []>('interrupt');
+export const submitToolResultsUpdate = defineUpdate<void, [{ results: ToolResultInput[] }]>('submitToolResults');
+export const updateChatUpdate = defineUpdate<void, [UpdateChatInput]>('updateChat');
+export const chatViewQuery = defineQuery<ChatView>('chatView');
