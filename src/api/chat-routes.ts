@@ -2,7 +2,6 @@
  * The chat API. Handlers validate input, check ownership (another user's chat is a 404), then
  * either read PostgreSQL or send a command to the chat's workflow: they never write chat state.
  */
-import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { type ChatMessagePart } from '../domain/chat.js';
 import { createChatReads } from '../db/chat-reads.js';
@@ -10,6 +9,7 @@ import { chatFromRow, chatMessageFromRow, queuedMessageFromRow, type ChatRow } f
 import { type Pool } from '../db/pool.js';
 import { type ChatCommands } from '../temporal/chat-client.js';
 import { currentUser } from './auth.js';
+import { chatIdFor } from './chat-id.js';
 import {
   ChatIdParams,
   CreateChatRequest,
@@ -35,13 +35,6 @@ function toParts(content: InputContent): ChatMessagePart[] {
     if (part.type === 'text') return { type: 'text', text: part.text };
     throw new HttpError(400, 'File attachments are not supported yet.', 'Send text parts only.');
   });
-}
-
-/** A chat id derived from (owner, client_message_id), so a retried create finds the same chat. */
-function chatIdFor(ownerId: string, clientMessageId: string | undefined): string {
-  if (clientMessageId === undefined) return randomUUID();
-  const hex = createHash('sha256').update(`${ownerId}:${clientMessageId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The fallback title: the first six words of the message, at most 80 characters. */

@@ -10,6 +10,7 @@
  * - handlers are short: they never wait for a turn to finish.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   type ActivityOptions,
@@ -63,6 +64,8 @@ const store = proxyActivities<ChatActivities>({
 /** One streamed model call. A short heartbeat timeout lets a replacement worker take over fast. */
 const MODEL_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
+  // An interrupted step persists its partial output before the turn settles.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   heartbeatTimeout: '3 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds', maximumAttempts: 25 },
 };
@@ -71,6 +74,7 @@ const model = proxyActivities<ChatActivities>(MODEL_ACTIVITY_OPTIONS);
 /** One tool call; tools heartbeat while they run, up to the execute tool's 4 h ceiling. */
 const tools = proxyActivities<ChatActivities>({
   startToCloseTimeout: '4 hours 5 minutes',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
