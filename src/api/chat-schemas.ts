@@ -68,7 +68,7 @@ export const SubmitToolResultsRequest = z.strictObject({
   results: z.array(
     z.strictObject({
       tool_call_id: z.string().min(1),
-      output: z.json({ error: 'Tool result output must be valid JSON.' }),
+      output: z.unknown().refine((value) => value !== undefined, 'Tool result output must be valid JSON.'),
       is_error: z.boolean().default(false),
     }),
   ),

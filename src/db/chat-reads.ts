@@ -74,10 +74,11 @@ export function createChatReads(db: Queryable) {
     },
 
     async listQueued(chatId: string): Promise<QueuedRow[]> {
-      const { rows } = await db.query<QueuedRow>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY position, id', [chatId]);
+      const { rows } = await db.query<QueuedRow>(`SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued' ORDER BY position, id`, [chatId]);
       return rows;
     },
 
+    /** A queued message in any state (it may have run or been deleted since). */
     async getQueued(chatId: string, queuedId: number): Promise<QueuedRow | undefined> {
       const { rows } = await db.query<QueuedRow>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND id = $2', [chatId, queuedId]);
       return rows[0];

@@ -68,7 +68,7 @@ function statusEvent(status: ChatStatus): NewChatEvent {
 }
 
 async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEvent> {
-  const { rows } = await client.query<QueuedRow>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 ORDER BY position, id', [chatId]);
+  const { rows } = await client.query<QueuedRow>(`SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued' ORDER BY position, id`, [chatId]);
   return { type: 'queue_update', payload: { queued_messages: rows.map(queuedMessageFromRow) } };
 }
 
@@ -76,7 +76,7 @@ async function setRunning(client: PoolClient, chatId: string, turn: number, mode
   await client.query(
     `UPDATE chats SET status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
        pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(),
-       queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1)
+       queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued')
      WHERE id = $1`,
     [chatId, turn, modelConfigId],
   );
@@ -137,9 +137,7 @@ export function createChatStore(pool: Pool) {
         );
         if (inserted.rows[0] === undefined) {
           const existing = await client.query<{ id: number }>('SELECT id FROM chat_queued_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, input.idempotencyKey]);
-          if (existing.rows[0] !== undefined) return { queuedId: existing.rows[0].id };
-          // The row existed and was promoted already: find the message it became.
-          throw new Error('queued message vanished between retries');
+          return { queuedId: existing.rows[0]!.id };
         }
         await client.query('UPDATE chats SET queued_count = queued_count + 1, updated_at = now() WHERE id = $1', [input.chatId]);
         await appendChatEvents(client, input.chatId, [await queueEvent(client, input.chatId)]);
@@ -157,11 +155,12 @@ export function createChatStore(pool: Pool) {
         const key = turnKey(input.turn, 'user');
         const already = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
         if (already.rows[0] !== undefined) return { messageId: already.rows[0].id, modelConfigId: already.rows[0].model_config_id ?? '' };
-        const queued = await client.query<QueuedRow>('DELETE FROM chat_queued_messages WHERE chat_id = $1 AND id = $2 RETURNING *', [input.chatId, input.queuedId]);
+        const queued = await client.query<QueuedRow>(`SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND id = $2 AND state = 'queued'`, [input.chatId, input.queuedId]);
         const row = queued.rows[0];
         if (row === undefined) refuse('QueuedMessageNotFound');
         const modelConfigId = await resolveModelConfigId(client, row.model_config_id, chat.last_model_config_id);
         const message = await insertMessage(client, input.chatId, { role: 'user', content: row.content, modelConfigId, key });
+        await client.query(`UPDATE chat_queued_messages SET state = 'promoted', promoted_message_id = $3 WHERE chat_id = $1 AND id = $2`, [input.chatId, input.queuedId, message.id]);
         await setRunning(client, input.chatId, input.turn, modelConfigId);
         await appendChatEvents(client, input.chatId, [messageEvent(message), await queueEvent(client, input.chatId), statusEvent('running')]);
         return { messageId: message.id, modelConfigId };
@@ -184,8 +183,8 @@ export function createChatStore(pool: Pool) {
     async deleteQueuedMessage(input: { chatId: string; queuedId: number }): Promise<void> {
       await withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
-        await client.query('DELETE FROM chat_queued_messages WHERE chat_id = $1 AND id = $2', [input.chatId, input.queuedId]);
-        await client.query('UPDATE chats SET queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1), updated_at = now() WHERE id = $1', [input.chatId]);
+        await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND id = $2 AND state = 'queued'`, [input.chatId, input.queuedId]);
+        await client.query(`UPDATE chats SET queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued'), updated_at = now() WHERE id = $1`, [input.chatId]);
       });
     },
 
@@ -232,7 +231,7 @@ export function createChatStore(pool: Pool) {
         const modelConfigId = await resolveModelConfigId(client, requested, chat.last_model_config_id);
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
         await client.query('UPDATE chat_messages SET deleted = true WHERE chat_id = $1 AND id >= $2 AND NOT deleted', [input.chatId, input.messageId]);
-        await client.query('DELETE FROM chat_queued_messages WHERE chat_id = $1', [input.chatId]);
+        await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND state = 'queued'`, [input.chatId]);
         await client.query('DELETE FROM tool_call_ledger WHERE chat_id = $1 AND status = $2', [input.chatId, 'started']);
         const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key });
         await setRunning(client, input.chatId, input.turn, modelConfigId);

@@ -122,7 +122,7 @@ describe('chat lifecycle through the HTTP API', () => {
   });
 
   it('refuses a 21st queued message with 429 and keeps the twenty', async () => {
-    const chat = await createChat(alice, { content: script(slowScript('long turn', 40, 100)) });
+    const chat = await createChat(alice, { content: script(slowScript('a long turn '.repeat(10), 60, 100)) });
     for (let index = 0; index < 20; index++) {
       const response = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: `queued ${index}`, model_config_id: harness.echoModelId });
       expect(response.body.queued).toBe(true);

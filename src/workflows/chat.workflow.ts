@@ -73,7 +73,7 @@ const model = proxyActivities<ChatActivities>(MODEL_ACTIVITY_OPTIONS);
 
 /** One tool call; tools heartbeat while they run, up to the execute tool's 4 h ceiling. */
 const tools = proxyActivities<ChatActivities>({
-  startToCloseTimeout: '4 hours 5 minutes',
+  startToCloseTimeout: '245 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
@@ -463,7 +463,8 @@ function chatErrorFrom(error: unknown): ChatError {
     const detail = cause.details?.[0] as Partial<ChatError> | undefined;
     if (detail !== undefined && typeof detail.message === 'string' && typeof detail.kind === 'string') return detail as ChatError;
   }
-  return { message: 'The chat request failed unexpectedly.', kind: 'generic', retryable: false };
+  const detail = (cause instanceof Error ? cause.message : String(cause)).slice(0, 500);
+  return { message: 'The chat request failed unexpectedly.', kind: 'generic', retryable: false, ...(detail === '' ? {} : { detail }) };
 }
 
 function assertNever(value: never): never {

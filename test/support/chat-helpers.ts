@@ -8,7 +8,7 @@ import { type z } from 'zod';
 
 export type ScriptInput = z.input<typeof Script>;
 
-/** A script whose single step streams `text` slowly enough to interrupt or race. */
+/** A script whose single step streams `text` in up to `chunks` deltas, `delayMs` apart. */
 export function slowScript(text: string, chunks = 20, delayMs = 100): ScriptInput {
   return { steps: [{ text, chunks, delayMs }] };
 }

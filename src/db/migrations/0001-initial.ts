@@ -78,17 +78,21 @@ CREATE UNIQUE INDEX chat_messages_idempotency ON chat_messages (chat_id, idempot
 CREATE INDEX chat_messages_chat ON chat_messages (chat_id, id);
 
 -- A mirror of the workflow's queue, for reads; the workflow's order is authoritative.
+-- Rows leave the queue by state, not by deletion, so a repeated submit can be answered
+-- with the queued message it created even after that message ran.
 CREATE TABLE chat_queued_messages (
   id bigserial PRIMARY KEY,
   chat_id uuid NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
   content jsonb NOT NULL,
   model_config_id uuid,
   position integer NOT NULL DEFAULT 0,
+  state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'promoted', 'deleted')),
+  promoted_message_id bigint,
   idempotency_key text,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX chat_queued_messages_idempotency ON chat_queued_messages (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE INDEX chat_queued_messages_chat ON chat_queued_messages (chat_id, position);
+CREATE INDEX chat_queued_messages_chat ON chat_queued_messages (chat_id, position) WHERE state = 'queued';
 
 -- The per-chat event log behind the stream: seq is strictly increasing within a chat.
 CREATE TABLE chat_events (
