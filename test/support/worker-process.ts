@@ -1,0 +1,32 @@
+/**
+ * A chat worker in its own process, for crash tests: SIGKILL it mid-turn and start another.
+ * Configured by environment: DATABASE_URL, TEMPORAL_ADDRESS, TASK_QUEUE, WORKFLOW_BUNDLE,
+ * TOOL_LOG (each test-tool run is appended there). Prints "worker ready" once polling.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createPool } from '../../src/db/pool.js';
+import { createChatWorker } from '../../src/main/worker.js';
+import { ToolRegistry } from '../../src/tools/chat-tool.js';
+import { createTestTools } from './test-tools.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is required`);
+  return value;
+}
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const pool = createPool(required('DATABASE_URL'), { max: 10 });
+const { worker } = await createChatWorker({
+  address: required('TEMPORAL_ADDRESS'),
+  namespace: 'default',
+  taskQueue: required('TASK_QUEUE'),
+  activityDependencies: { pool, tools: new ToolRegistry(createTestTools({ logFile: required('TOOL_LOG') })) },
+  workflowBundle: { codePath: required('WORKFLOW_BUNDLE') },
+  shutdownGraceSeconds: 0,
+  identity: `crash-test-worker-${process.pid}`,
+});
+const running = worker.run();
+process.stdout.write('worker ready\n');
+await running;
+await pool.end();
