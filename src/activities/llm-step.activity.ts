@@ -103,11 +103,14 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const dynamicTools = DynamicTools.parse(chat.dynamic_tools);
     const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => dependencies.tools.get(name) === undefined));
 
+    // Independent reads in parallel: time to first token is what users feel.
+    const [finished, modelConfig, history] = await Promise.all([
+      dependencies.store.findAssistantStep(input),
+      chat.last_model_config_id === null ? undefined : dependencies.reads.getModelConfig(chat.last_model_config_id),
+      dependencies.reads.loadPromptMessages(input.chatId),
+    ]);
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
-    const finished = await dependencies.store.findAssistantStep(input);
     if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames);
-
-    const modelConfig = chat.last_model_config_id === null ? undefined : await dependencies.reads.getModelConfig(chat.last_model_config_id);
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     let model;
     try {
@@ -125,7 +128,6 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       toolSet[dynamic.name] = tool({ description: dynamic.description, inputSchema: jsonSchema(dynamic.input_schema as never) });
     }
 
-    const history = await dependencies.reads.loadPromptMessages(input.chatId);
     const publisher = dependencies.createPartPublisher(input.chatId);
     const content = new StepContent();
     const heartbeat = setInterval(() => context.heartbeat({ step: input.step }), dependencies.heartbeatIntervalMs ?? 500);

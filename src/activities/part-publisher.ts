@@ -1,7 +1,8 @@
 /**
  * Publishes a step's message parts to the chat's event log in small batches: one transaction
  * per flush instead of one per token, flushed every few milliseconds so the stream stays live.
- * Deltas of the same kind are merged within a batch; order is kept.
+ * The first part goes out at once (time to first token is what users feel). Deltas of the
+ * same kind are merged within a batch; order is kept.
  */
 import { appendChatEvents } from '../db/chat-events.js';
 import { type Pool } from '../db/pool.js';
@@ -20,6 +21,7 @@ export function createPartPublisher(pool: Pool, chatId: string, flushIntervalMs 
   let pending: MessagePartEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
+  let published = false;
 
   const write = (): Promise<void> => {
     timer = undefined;
@@ -36,6 +38,11 @@ export function createPartPublisher(pool: Pool, chatId: string, flushIntervalMs 
       const mergeable = last !== undefined && last.part.type === event.part.type && (event.part.type === 'text' || event.part.type === 'reasoning');
       if (mergeable) last.part = { ...last.part, text: String(last.part.text) + String(event.part.text) };
       else pending.push({ role: event.role, part: { ...event.part } });
+      if (!published) {
+        published = true;
+        write().catch(() => undefined);
+        return;
+      }
       timer ??= setTimeout(() => {
         write().catch(() => undefined);
       }, flushIntervalMs);

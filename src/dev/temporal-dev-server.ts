@@ -53,6 +53,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     options.namespace,
     '--log-level',
     'error',
+    // Lets a worker start the next LLM step straight from its workflow task completion.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...CHAT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type] ?? 'Keyword'}`]),
   ];
   const log = createWriteStream(logFile, { flags: 'a' });

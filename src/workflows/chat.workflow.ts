@@ -20,6 +20,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -55,8 +56,12 @@ import {
 
 const COMMAND_ERROR_TYPES = Object.keys(CHAT_COMMAND_ERRORS);
 
-/** Database writes: quick, retried until they succeed (a queued message is never dropped). */
-const store = proxyActivities<ChatActivities>({
+/**
+ * Database writes: quick, idempotent transactions, run as local activities (no task-queue
+ * round trip, so a send answers in milliseconds) and retried until they succeed, so a queued
+ * message is never dropped. After a crash the next worker replays and reruns them safely.
+ */
+const store = proxyLocalActivities<ChatActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: COMMAND_ERROR_TYPES },
 });

@@ -36,7 +36,7 @@ export async function setup(project: TestProject): Promise<void> {
       server: {
         executable: { type: 'existing-path', path: cliPath },
         searchAttributes: [...CHAT_SEARCH_ATTRIBUTES],
-        extraArgs: ['--log-level', 'error'],
+        extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
       },
     }),
     (async () => {

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: chatd's overhead and crash recovery, measured side by side in one run.
+ *
+ * 1. Send → first token, over N turns on the same fake model (the built-in `script` model):
+ *    through chatd (HTTP POST → workflow Update → LLM activity → event log → PostgreSQL
+ *    NOTIFY, the path a stream subscriber is woken by) versus a direct in-process `streamText`
+ *    call of the same model. Prints p50, p99 and the differences.
+ * 2. Recovery: two worker processes; the one running a streaming step is SIGKILLed; prints
+ *    the time from the kill to the next token from its replacement.
+ *
+ * Real components throughout: a Temporal dev server, an embedded PostgreSQL, real HTTP.
+ * Options (environment): BENCH_TURNS (default 200), BENCH_RECOVERIES (default 5).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { streamText } from 'ai';
+import pg from 'pg';
+import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
+import { migrate } from '../src/db/migrate.js';
+import { createPool } from '../src/db/pool.js';
+import { createApiKey, ensureUser } from '../src/db/users.js';
+import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
+import { findFreePort } from '../src/dev/process-tree.js';
+import { findTemporalCli } from '../src/dev/temporal-cli.js';
+import { ScriptModel, scriptMessage } from '../src/llm/script-model.js';
+import { createLogger } from '../src/logger.js';
+import { startApiServer } from '../src/main/api.js';
+import { createChatWorker } from '../src/main/worker.js';
+import { workflowBundlerOptions, workflowsEntryPath } from '../src/temporal/workflow-bundle.js';
+import { CHAT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { chatWorkflowId } from '../src/workflows/definitions.js';
+
+const TURNS = Number(process.env.BENCH_TURNS ?? 200);
+const RECOVERIES = Number(process.env.BENCH_RECOVERIES ?? 5);
+const WORKER_SCRIPT = fileURLToPath(new URL('../test/support/worker-process.ts', import.meta.url));
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+const format = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** Resolves with the time of the next message_part event of `chatId` after `afterSeq`. */
+class PartWatcher {
+  private waiters: Array<{ chatId: string; afterSeq: number; resolve: (time: number) => void }> = [];
+
+  constructor(
+    private readonly listener: pg.Client,
+    private readonly pool: pg.Pool,
+  ) {
+    listener.on('notification', (notification) => {
+      const [chatId] = (notification.payload ?? '').split(':');
+      const time = performance.now();
+      for (const waiter of this.waiters.filter((entry) => entry.chatId === chatId)) {
+        void this.check(waiter, time);
+      }
+    });
+  }
+
+  private async check(waiter: { chatId: string; afterSeq: number; resolve: (time: number) => void }, time: number): Promise<void> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM chat_events WHERE chat_id = $1 AND seq > $2 AND type = 'message_part' LIMIT 1`, [waiter.chatId, waiter.afterSeq]);
+    if (rows.length > 0 && this.waiters.includes(waiter)) {
+      this.waiters = this.waiters.filter((entry) => entry !== waiter);
+      waiter.resolve(time);
+    }
+  }
+
+  next(chatId: string, afterSeq: number): Promise<number> {
+    return new Promise((resolve) => this.waiters.push({ chatId, afterSeq, resolve }));
+  }
+}
+
+async function lastSeq(pool: pg.Pool, chatId: string): Promise<number> {
+  const { rows } = await pool.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM chat_events WHERE chat_id = $1', [chatId]);
+  return Number(rows[0]?.seq ?? 0);
+}
+
+async function waitForStatus(baseUrl: string, key: string, chatId: string, statuses: string[]): Promise<void> {
+  for (;;) {
+    const response = await fetch(`${baseUrl}/api/v1/chats/${chatId}`, { headers: { authorization: `Bearer ${key}` } });
+    const chat = (await response.json()) as { status: string; queued_count: number };
+    if (statuses.includes(chat.status) && chat.queued_count === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  return child;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'chatd-bench-'));
+  const cliPath = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH });
+  const environment = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: cliPath }, searchAttributes: [...CHAT_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'system.enableActivityEagerExecution=true'] },
+  });
+  const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort(), passwordFile: path.join(scratch, 'pg-password'), disposable: true });
+  const children: ChildProcess[] = [];
+  try {
+    const pool = createPool(postgres.url, { max: 20 });
+    await migrate(pool);
+    const modelId = randomUUID();
+    await pool.query(`INSERT INTO model_configs (id, provider, model, display_name, is_default) VALUES ($1, 'script', 'script', 'Script', true)`, [modelId]);
+    const user = await ensureUser(pool, 'bench', false);
+    const key = await createApiKey(pool, user.id);
+    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntryPath(), webpackConfigHook: workflowBundlerOptions, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    const bundlePath = path.join(scratch, 'bundle.js');
+    await writeFile(bundlePath, code);
+
+    const connection = await Connection.connect({ address: environment.address });
+    const client = new Client({ connection });
+    const taskQueue = 'bench-latency';
+    const { worker } = await createChatWorker({ address: environment.address, namespace: 'default', taskQueue, activityDependencies: { pool }, workflowBundle: { codePath: bundlePath } });
+    const workerRun = worker.run();
+    const api = await startApiServer({ pool, temporalClient: client, logger: createLogger('silent'), taskQueue, host: '127.0.0.1', port: 0 });
+    const listener = new pg.Client({ connectionString: postgres.url });
+    await listener.connect();
+    await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
+    const watcher = new PartWatcher(listener, pool);
+
+    const content = scriptMessage({ steps: [{ text: 'hello from the fake model', chunks: 4 }] });
+    const post = (pathName: string, body: unknown) =>
+      fetch(`${api.url}${pathName}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    // Warm-up: first workflow tasks, JIT, connection pools.
+    const chats: string[] = [];
+    for (let index = 0; index < 10; index++) {
+      const response = await post('/api/v1/chats', { content });
+      const chat = (await response.json()) as { id: string };
+      chats.push(chat.id);
+      await waitForStatus(api.url, key, chat.id, ['waiting']);
+    }
+
+    const throughChatd: number[] = [];
+    const direct: number[] = [];
+    const model = new ScriptModel();
+    for (let turn = 0; turn < TURNS; turn++) {
+      const chatId = chats[turn % chats.length]!;
+      // Through chatd.
+      const after = await lastSeq(pool, chatId);
+      const firstToken = watcher.next(chatId, after);
+      const started = performance.now();
+      const response = await post(`/api/v1/chats/${chatId}/messages`, { content });
+      if (response.status !== 200) throw new Error(`send failed: ${response.status} ${await response.text()}`);
+      throughChatd.push((await firstToken) - started);
+      await waitForStatus(api.url, key, chatId, ['waiting']);
+      // Directly, in process, same model and prompt shape.
+      const directStart = performance.now();
+      const result = streamText({ model, messages: [{ role: 'user', content }], maxRetries: 0 });
+      for await (const part of result.fullStream) {
+        if (part.type === 'text-delta') break;
+      }
+      direct.push(performance.now() - directStart);
+    }
+
+    const p50Chatd = percentile(throughChatd, 0.5);
+    const p99Chatd = percentile(throughChatd, 0.99);
+    const p50Direct = percentile(direct, 0.5);
+    const p99Direct = percentile(direct, 0.99);
+    console.log(`\nSend → first token over ${TURNS} turns (script model; same machine, same run)`);
+    console.log(`  through chatd:  p50 ${format(p50Chatd)}   p99 ${format(p99Chatd)}`);
+    console.log(`  direct call:    p50 ${format(p50Direct)}   p99 ${format(p99Direct)}`);
+    console.log(`  overhead:       p50 +${format(p50Chatd - p50Direct)}   p99 +${format(p99Chatd - p99Direct)}   (targets: +25 ms p50, +100 ms p99)`);
+
+    // Recovery: two worker processes on their own queue; kill the one streaming.
+    const recoveryQueue = 'bench-recovery';
+    const workerEnv = { DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: environment.address, TASK_QUEUE: recoveryQueue, WORKFLOW_BUNDLE: bundlePath, TOOL_LOG: path.join(scratch, 'tools.log') };
+    const recoveryApi = await startApiServer({ pool, temporalClient: client, logger: createLogger('silent'), taskQueue: recoveryQueue, host: '127.0.0.1', port: 0 });
+    const byIdentity = new Map<string, ChildProcess>();
+    const ensureWorkers = async () => {
+      while (byIdentity.size < 2) {
+        const child = await spawnWorker(workerEnv);
+        children.push(child);
+        byIdentity.set(`crash-test-worker-${child.pid}`, child);
+      }
+    };
+    const recoveries: number[] = [];
+    for (let attempt = 0; attempt < RECOVERIES; attempt++) {
+      await ensureWorkers();
+      const response = await fetch(`${recoveryApi.url}/api/v1/chats`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: scriptMessage({ steps: [{ text: 'x'.repeat(400), chunks: 400, delayMs: 25 }] }) }),
+      });
+      const chat = (await response.json()) as { id: string };
+      await watcher.next(chat.id, 0);
+      const handle = client.workflow.getHandle(chatWorkflowId(chat.id));
+      let identity: string | undefined;
+      while (identity === undefined) {
+        const description = await handle.describe();
+        identity = description.raw.pendingActivities?.find((activity) => activity.activityType?.name === 'llmStep')?.lastWorkerIdentity ?? undefined;
+        if (identity === undefined || identity === '') {
+          identity = undefined;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+      const victim = byIdentity.get(identity);
+      if (victim === undefined) throw new Error(`no worker process with identity ${identity}`);
+      // Let a heartbeat be recorded so the kill lands mid-stream.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      victim.kill('SIGKILL');
+      const killedAt = performance.now();
+      byIdentity.delete(identity);
+      // Writes the dead process had already sent may still commit; count tokens after those.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const nextToken = await watcher.next(chat.id, await lastSeq(pool, chat.id));
+      recoveries.push(nextToken - killedAt);
+      await waitForStatus(recoveryApi.url, key, chat.id, ['waiting']);
+    }
+    console.log(`\nRecovery: SIGKILL of the streaming worker → next token from its replacement (${RECOVERIES} kills)`);
+    console.log(`  median ${format(percentile(recoveries, 0.5))}   max ${format(Math.max(...recoveries))}   (target: within 5000 ms)`);
+    console.log(`  each: ${recoveries.map((value) => value.toFixed(0)).join(', ')} ms\n`);
+
+    await recoveryApi.close();
+    await api.close();
+    worker.shutdown();
+    await workerRun;
+    await listener.end();
+    await connection.close();
+    await pool.end();
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await environment.teardown();
+    await postgres.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
