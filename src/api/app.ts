@@ -10,6 +10,7 @@ import { createChatCommands } from '../temporal/chat-client.js';
 import { createAuthMiddleware } from './auth.js';
 import { createChatRouter } from './chat-routes.js';
 import { createHealthRouter } from './health-routes.js';
+import { createOpenApiDocument } from './openapi.js';
 import { createErrorHandler, notFoundHandler } from './http-error.js';
 
 export interface ApiDependencies {
@@ -24,6 +25,10 @@ export function createApp(dependencies: ApiDependencies): Express {
   app.disable('x-powered-by');
   app.use(express.json({ limit: '2mb' }));
   app.use(createHealthRouter(dependencies));
+  const openApi = createOpenApiDocument();
+  app.get('/api/v1/openapi.json', (_request, response) => {
+    response.json(openApi);
+  });
   const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
   app.use('/api/v1', createAuthMiddleware(dependencies.pool), createChatRouter({ pool: dependencies.pool, commands }));
   app.use(notFoundHandler);

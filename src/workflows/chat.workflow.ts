@@ -398,7 +398,10 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
           return true;
         });
         if (!waiting) return { kind: 'handed-over' };
-        const answered = await condition(() => toolResultsArrived || state.turn !== turn || state.status !== 'requires_action', DYNAMIC_TOOL_TIMEOUT_MS);
+        const answered = await condition(
+          () => toolResultsArrived || state.turn !== turn || state.status !== 'requires_action',
+          input.dynamicToolTimeoutMs ?? DYNAMIC_TOOL_TIMEOUT_MS,
+        );
         if (!answered) {
           await lock.run(async () => {
             if (state.turn !== turn || state.status !== 'requires_action') return;

@@ -86,6 +86,8 @@ export interface ChatWorkflowInput {
   state?: ChatStateSnapshot;
   /** Test hook: continue-as-new once history has more events than this. */
   continueAsNewAfterEvents?: number;
+  /** Test hook: how long client-executed tool calls may stay unanswered (default 5 minutes). */
+  dynamicToolTimeoutMs?: number;
 }
 
 export interface ChatView extends ChatStateSnapshot {

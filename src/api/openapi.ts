@@ -1,0 +1,121 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas that validate
+ * requests and describe resources, so the document cannot drift from the code.
+ */
+import { z } from 'zod';
+import { Chat, ChatError, ChatMessage, PendingToolCall, QueuedMessage } from '../domain/chat.js';
+import { CreateChatRequest, EditMessageRequest, SendMessageRequest, SubmitToolResultsRequest, UpdateChatRequest } from './chat-schemas.js';
+
+const ErrorResponse = z.object({
+  message: z.string(),
+  detail: z.string().optional(),
+  validations: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+});
+
+const SendMessageResponse = z.object({ queued: z.boolean(), message: ChatMessage.optional(), queued_message: QueuedMessage.optional() });
+const ChatList = z.object({ chats: z.array(Chat), next_cursor: z.string().nullable() });
+const MessagePage = z.object({ messages: z.array(ChatMessage), queued_messages: z.array(QueuedMessage), has_more: z.boolean() });
+const ModelList = z.object({
+  models: z.array(z.object({ id: z.uuid(), provider: z.string(), model: z.string(), display_name: z.string(), is_default: z.boolean(), context_limit: z.number().int() })),
+});
+const PromoteAccepted = z.object({ message: z.literal('Queued message promotion accepted.') });
+
+const components = {
+  Chat,
+  ChatMessage,
+  QueuedMessage,
+  ChatError,
+  PendingToolCall,
+  ErrorResponse,
+  CreateChatRequest,
+  SendMessageRequest,
+  SendMessageResponse,
+  EditMessageRequest,
+  UpdateChatRequest,
+  SubmitToolResultsRequest,
+  ChatList,
+  MessagePage,
+  ModelList,
+  PromoteAccepted,
+} as const;
+
+type ComponentName = keyof typeof components;
+
+const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: ComponentName) => ({ content: { 'application/json': { schema: ref(name) } } });
+const error = (description: string) => ({ description, ...json('ErrorResponse') });
+const chatId = { name: 'chatId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const integerPath = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'integer' } });
+const common = { '401': error('No or bad API key.'), '404': error('Chat not found (or not yours).') };
+
+function operation(summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return { summary, security: [{ bearer: [] }], ...extra, responses: { ...responses, ...common } };
+}
+
+export function createOpenApiDocument(): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(components)) {
+    schemas[name] = z.toJSONSchema(schema, { io: name.endsWith('Request') ? 'input' : 'output', unrepresentable: 'any' });
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'chatd', version: '1', description: 'Durable AI-agent chat service. See shared/design/api.md for the stream protocol.' },
+    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths: {
+      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } } },
+      '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'PostgreSQL and Temporal answer.' }, '503': { description: 'Names what is unreachable.' } } } },
+      '/api/v1/chats': {
+        post: operation('Create a chat; its first turn starts at once.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.') }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
+        get: operation('List your chats, newest activity first.', { '200': { description: 'A page of chats.', ...json('ChatList') } }, {
+          parameters: [
+            { name: 'archived', in: 'query', schema: { type: 'boolean' } },
+            { name: 'status', in: 'query', schema: { type: 'string' } },
+            { name: 'label', in: 'query', schema: { type: 'string' }, description: 'key:value; repeatable' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+        }),
+      },
+      '/api/v1/chats/{chatId}': {
+        parameters: [chatId],
+        get: operation('Get a chat.', { '200': { description: 'The chat.', ...json('Chat') } }),
+        patch: operation('Rename, relabel, archive or unarchive a chat.', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
+      },
+      '/api/v1/chats/{chatId}/messages': {
+        parameters: [chatId],
+        get: operation('A page of messages (and, on the newest page, the queue).', { '200': { description: 'Messages.', ...json('MessagePage') } }, {
+          parameters: [
+            { name: 'before_id', in: 'query', schema: { type: 'integer' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+          ],
+        }),
+        post: operation(
+          'Send a message: it runs now, or queues while the chat is busy.',
+          { '200': { description: 'Sent or queued.', ...json('SendMessageResponse') }, '400': error('Invalid input or archived chat.'), '429': error('Message queue is full.') },
+          { requestBody: { required: true, ...json('SendMessageRequest') } },
+        ),
+      },
+      '/api/v1/chats/{chatId}/messages/{messageId}': {
+        parameters: [chatId, integerPath('messageId')],
+        patch: operation('Edit a user message: later messages are dropped and the chat reruns.', { '200': { description: 'The replacement message.', ...json('ChatMessage') }, '400': error('Not a user message, or invalid input.') }, { requestBody: { required: true, ...json('EditMessageRequest') } }),
+      },
+      '/api/v1/chats/{chatId}/interrupt': {
+        parameters: [chatId],
+        post: operation('Interrupt the running turn; its partial output is kept.', { '200': { description: 'The chat.', ...json('Chat') }, '409': error('Not interruptible.') }),
+      },
+      '/api/v1/chats/{chatId}/queue/{queuedId}/promote': {
+        parameters: [chatId, integerPath('queuedId')],
+        post: operation('Run a queued message next (interrupting a running turn).', { '202': { description: 'Accepted.', ...json('PromoteAccepted') } }),
+      },
+      '/api/v1/chats/{chatId}/queue/{queuedId}': {
+        parameters: [chatId, integerPath('queuedId')],
+        delete: operation('Delete a queued message.', { '204': { description: 'Deleted.' } }),
+      },
+      '/api/v1/chats/{chatId}/tool-results': {
+        parameters: [chatId],
+        post: operation('Answer the pending client-executed tool calls.', { '204': { description: 'The turn continues.' }, '400': error('Duplicate, missing or unexpected results.'), '409': error('Not waiting for tool results.') }, { requestBody: { required: true, ...json('SubmitToolResultsRequest') } }),
+      },
+      '/api/v1/models': { get: operation('Enabled model configs.', { '200': { description: 'Models.', ...json('ModelList') } }) },
+    },
+  };
+}
