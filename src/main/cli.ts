@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { type Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, dataDirectory, ConfigError, type Config } from '../config/config.js';
 import { createChatReads } from '../db/chat-reads.js';
 import { migrate } from '../db/migrate.js';
@@ -171,9 +172,17 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+/** The Temporal SDK logs to the console itself: keep it at warnings unless chatd logs in detail. */
+function installTemporalRuntime(level: Config['CHATD_LOG_LEVEL']): void {
+  const detailed = level === 'trace' || level === 'debug';
+  // chatd handles SIGINT/SIGTERM itself, stopping the API, the worker and the embedded servers in order.
+  Runtime.install({ logger: new DefaultLogger(detailed ? 'INFO' : 'WARN'), shutdownSignals: [] });
+}
+
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.CHATD_LOG_LEVEL);
+  installTemporalRuntime(config.CHATD_LOG_LEVEL);
   const program = new Command();
   program.name('chatd').description('Durable AI-agent chat service on Temporal and PostgreSQL.');
   program.command('api').description('Serve the HTTP API.').action(() => runApi(config, logger));
