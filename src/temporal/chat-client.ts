@@ -37,10 +37,12 @@ import { ChatOwnerAttribute } from '../workflows/search-attributes.js';
 /** Turns a failed update into the HTTP error it stands for; anything unexpected is rethrown. */
 export function httpErrorFromUpdateFailure(error: unknown): never {
   if (error instanceof WorkflowUpdateFailedError) {
-    const cause = error.cause;
-    if (cause instanceof ApplicationFailure && isChatCommandErrorKind(cause.type)) {
-      const known = CHAT_COMMAND_ERRORS[cause.type];
-      throw new HttpError(known.status, known.message, 'detail' in known ? known.detail : undefined);
+    // A refusal raised by an activity arrives wrapped (ActivityFailure → ApplicationFailure).
+    for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+      if (cause instanceof ApplicationFailure && isChatCommandErrorKind(cause.type)) {
+        const known = CHAT_COMMAND_ERRORS[cause.type];
+        throw new HttpError(known.status, known.message, 'detail' in known ? known.detail : undefined);
+      }
     }
   }
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {

@@ -242,6 +242,12 @@ describe('chat lifecycle through the HTTP API', () => {
     expect(queued_messages.map(textOf)).toEqual(['should stay queued']);
     const send = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'hello?' });
     expect(send).toEqual({ status: 400, body: { message: 'Cannot send messages to an archived chat.' } });
+    // Unarchiving runs the kept backlog, so a waiting chat never sits on a queue.
+    const unarchived = await alice.patch(`/api/v1/chats/${chat.id}`, { archived: false });
+    expect(unarchived.body.archived).toBe(false);
+    await waitForIdle(alice, chat.id);
+    const after = await listMessages(alice, chat.id);
+    expect(after.messages.map(textOf).slice(-2)).toEqual(['should stay queued', 'You said: should stay queued']);
   });
 
   it('lists own chats with label filters and cursor pagination', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatIdFor } from '../api/chat-id.js';
+import { HttpError } from '../api/http-error.js';
+import { createChatCommands } from '../temporal/chat-client.js';
 import { apiClient, type ApiClient, waitFor } from '../../test/support/http.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
 import { createChat, listMessages, script, slowScript, textOf, waitForIdle, waitForStatus } from '../../test/support/chat-helpers.js';
@@ -42,6 +44,16 @@ describe('chat races, failures and operator visibility', () => {
       expect(rest[index].role).toBe('user');
       expect(textOf(rest[index + 1])).toBe(`You said: ${textOf(rest[index])}`);
     }
+  });
+
+  it('maps a refusal raised inside the workflow to its HTTP status, not a 500', async () => {
+    const chat = await createChat(alice, { content: 'edit target', model_config_id: harness.echoModelId });
+    await waitForStatus(alice, chat.id, 'waiting');
+    const commands = createChatCommands({ client: harness.client, taskQueue: harness.taskQueue });
+    // Skips the API's own checks, as a message deleted between check and command would.
+    const refusal = await commands.editMessage(chat.id, { messageId: 987_654, content: [{ type: 'text', text: 'x' }], modelConfigId: null, clientMessageId: null }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(HttpError);
+    expect(refusal).toMatchObject({ status: 404, message: 'Chat message not found.' });
   });
 
   it('ends a failed turn in error with a structured last_error, and the next send runs normally', async () => {

@@ -340,8 +340,10 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         state.archived = true;
         // Archiving stops the chat; settling an archived chat's turn promotes nothing.
         await interrupt({ refuseWhenIdle: false });
-      } else if (update.archived === false) {
+      } else if (update.archived === false && state.archived) {
         state.archived = false;
+        // An archived chat kept its backlog; unarchiving restores "waiting means an empty queue".
+        if (state.status === 'waiting' && state.queue.length > 0 && !state.hasPendingTurn()) await promoteHead();
       }
       publishVisibility();
     }),
