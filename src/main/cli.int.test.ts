@@ -53,7 +53,8 @@ describe('chatd start', () => {
   });
 
   async function start(environment: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; ready: Promise<void> }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], { env: cleanEnvironment(environment), stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so the test can send Ctrl-C the way a terminal does: to every process.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], { env: cleanEnvironment(environment), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -61,9 +62,10 @@ describe('chatd start', () => {
     return { child, output: () => output, ready };
   }
 
+  /** Ctrl-C: SIGINT to the whole process group (chatd, PostgreSQL and Temporal alike). */
   async function interrupt(child: ChildProcess): Promise<number | null> {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT');
     return exited;
   }
 
@@ -92,7 +94,7 @@ describe('chatd start', () => {
     expect(chat.status).toBe(201);
     await waitFor(async () => ((await api.get(`/api/v1/chats/${chat.body.id}`)).body.status === 'waiting' ? true : undefined), 'the first chat to finish');
     expect(await interrupt(first.child)).toBe(0);
-    expect(await processesMentioning(dataDir)).toEqual([]);
+    await waitFor(async () => ((await processesMentioning(dataDir)).length === 0 ? true : undefined), 'every process of the first start to exit', 10_000);
 
     const second = await start(environment);
     await second.ready;
@@ -100,7 +102,7 @@ describe('chatd start', () => {
     const messages = await api.get(`/api/v1/chats/${chat.body.id}/messages`);
     expect(messages.body.messages.map((message: { content: Array<{ text: string }> }) => message.content[0]!.text)).toEqual(['remember me', 'You said: remember me']);
     expect(await interrupt(second.child)).toBe(0);
-    expect(await processesMentioning(dataDir)).toEqual([]);
+    await waitFor(async () => ((await processesMentioning(dataDir)).length === 0 ? true : undefined), 'every process of the second start to exit', 10_000);
   }, 300_000);
 });
 

@@ -29,17 +29,33 @@ function requireDatabaseUrl(config: Config): string {
   return config.DATABASE_URL;
 }
 
-/** Runs `stop` callbacks in reverse order once, on SIGINT/SIGTERM. */
+const STOP_STEP_TIMEOUT_MS = 15_000;
+
+/** Resolves when `stop` finishes or after STOP_STEP_TIMEOUT_MS, so one stuck step cannot block the rest. */
+async function boundedStop(stop: () => Promise<unknown>, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn('a shutdown step did not finish in time; moving on');
+      resolve();
+    }, STOP_STEP_TIMEOUT_MS);
+  });
+  await Promise.race([stop().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping')), timeout]);
+  clearTimeout(timer);
+}
+
+/**
+ * Runs `stop` callbacks in reverse order once, on SIGINT/SIGTERM. With Ctrl-C in a terminal the
+ * embedded servers get the signal too and may already be gone; every step tolerates that.
+ */
 function onShutdown(logger: Logger, stops: Array<() => Promise<unknown>>): void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), 30_000);
     void (async () => {
-      for (const stop of [...stops].reverse()) await stop().catch((error: unknown) => logger.warn({ err: error }, 'error while stopping'));
-      clearTimeout(timer);
+      for (const stop of [...stops].reverse()) await boundedStop(stop, logger);
       process.exit(0);
     })();
   };

@@ -28,6 +28,8 @@ export async function createChatWorker(options: ChatWorkerOptions): Promise<{ wo
       : { workflowBundle: options.workflowBundle }),
     activities: createActivities(options.activityDependencies),
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 10}s`,
+    // Past the grace time, stop even if the server is unreachable (e.g. it shut down first).
+    shutdownForceTime: `${(options.shutdownGraceSeconds ?? 10) + 5}s`,
     ...(options.identity === undefined ? {} : { identity: options.identity }),
   });
   return { worker, connection };
