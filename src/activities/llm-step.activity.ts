@@ -98,19 +98,18 @@ class StepContent {
 export function createLlmStepActivity(dependencies: LlmStepDependencies) {
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
     const context = Context.current();
-    const chat = await dependencies.reads.getChatForTurn(input.chatId);
-    if (chat === undefined || chat.turn_count !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-    const dynamicTools = DynamicTools.parse(chat.dynamic_tools);
-    const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => dependencies.tools.get(name) === undefined));
-
     // Independent reads in parallel: time to first token is what users feel.
-    const [finished, modelConfig, history] = await Promise.all([
+    const [chat, finished, history] = await Promise.all([
+      dependencies.reads.getTurnContext(input.chatId),
       dependencies.store.findAssistantStep(input),
-      chat.last_model_config_id === null ? undefined : dependencies.reads.getModelConfig(chat.last_model_config_id),
       dependencies.reads.loadPromptMessages(input.chatId),
     ]);
+    if (chat === undefined || chat.turnCount !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
+    const dynamicTools = DynamicTools.parse(chat.dynamicTools);
+    const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => dependencies.tools.get(name) === undefined));
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
     if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames);
+    const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     let model;
     try {

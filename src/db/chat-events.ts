@@ -14,23 +14,28 @@ export interface NewChatEvent {
   payload: Record<string, unknown>;
 }
 
-/** Appends events in order and returns the sequence number of the last one (0 if none). */
+/**
+ * Appends events in order and returns the sequence number of the last one (0 if none).
+ * One statement: the sequence allocation, the inserts and the NOTIFY commit together even
+ * outside a transaction, and cost a single round trip (the first token waits on it).
+ */
 export async function appendChatEvents(db: Queryable, chatId: string, events: NewChatEvent[]): Promise<number> {
   if (events.length === 0) return 0;
-  const { rows } = await db.query<{ event_seq: number }>('UPDATE chats SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq', [
-    chatId,
-    events.length,
-  ]);
-  const last = rows[0]?.event_seq;
-  if (last === undefined) throw new Error(`chat ${chatId} does not exist`);
-  const first = last - events.length + 1;
-  await db.query(
-    `INSERT INTO chat_events (chat_id, seq, type, payload)
-     SELECT $1, $2::bigint + ordinality - 1, event->>'type', event->'payload'
-     FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS events(event, ordinality)`,
-    [chatId, first, JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })))],
+  const payloads = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
+  const { rows } = await db.query<{ last_seq: number | null }>(
+    `WITH allocated AS (
+       UPDATE chats SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq
+     ), inserted AS (
+       INSERT INTO chat_events (chat_id, seq, type, payload)
+       SELECT $1, allocated.event_seq - $2 + ordinality, event->>'type', event->'payload'
+       FROM allocated, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS events(event, ordinality)
+       RETURNING seq
+     )
+     SELECT max(seq) AS last_seq, pg_notify($4, $1 || ':' || max(seq)) FROM inserted`,
+    [chatId, events.length, payloads, CHAT_EVENTS_CHANNEL],
   );
-  await db.query('SELECT pg_notify($1, $2)', [CHAT_EVENTS_CHANNEL, `${chatId}:${last}`]);
+  const last = rows[0]?.last_seq;
+  if (last === null || last === undefined) throw new Error(`chat ${chatId} does not exist`);
   return last;
 }
 

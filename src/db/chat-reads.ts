@@ -25,6 +25,19 @@ export function createChatReads(db: Queryable) {
       return rows[0];
     },
 
+    /** What a model step needs from the chat row, with its current model config, in one query. */
+    async getTurnContext(chatId: string): Promise<{ turnCount: number; dynamicTools: unknown; modelConfig: ModelConfigRecord | undefined } | undefined> {
+      const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; model: ModelConfigRecord | null }>(
+        `SELECT c.turn_count, c.dynamic_tools,
+                CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
+                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens) END AS model
+         FROM chats c LEFT JOIN model_configs m ON m.id = c.last_model_config_id WHERE c.id = $1`,
+        [chatId],
+      );
+      const row = rows[0];
+      return row === undefined ? undefined : { turnCount: row.turn_count, dynamicTools: row.dynamic_tools, modelConfig: row.model ?? undefined };
+    },
+
     async getOwnedChat(chatId: string, ownerId: string): Promise<ChatRow | undefined> {
       const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1 AND owner_id = $2', [chatId, ownerId]);
       return rows[0];
