@@ -35,6 +35,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     recordSubmittedToolResults: (input: Parameters<typeof store.recordSubmittedToolResults>[0]) => store.recordSubmittedToolResults(input),
     updateChatFields: store.updateChatFields,
     llmStep: createLlmStepActivity({
+      pool: dependencies.pool,
       store,
       reads,
       resolveModel: dependencies.resolveModel ?? resolveBuiltinModel,

@@ -10,7 +10,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { jsonSchema, streamText, tool, type ToolSet } from 'ai';
 import { z } from 'zod';
 import { DynamicTool, type ChatError, type ChatMessagePart, type Usage } from '../domain/chat.js';
+import { appendChatEvents, hasRetryEventForAttempt } from '../db/chat-events.js';
 import { type ChatReads } from '../db/chat-reads.js';
+import { type Pool } from '../db/pool.js';
 import { type ChatStore } from '../db/chat-store.js';
 import { type MessageRow } from '../db/chat-rows.js';
 import { type ModelResolver } from '../llm/model-registry.js';
@@ -20,6 +22,7 @@ import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './acti
 import { type PartPublisher } from './part-publisher.js';
 
 export interface LlmStepDependencies {
+  pool: Pool;
   store: ChatStore;
   reads: ChatReads;
   resolveModel: ModelResolver;
@@ -95,6 +98,32 @@ class StepContent {
   }
 }
 
+/** Model attempts per step, and the backoff between them: 1 s, 2 s, 4 s… capped at 60 s. */
+export const MAX_MODEL_ATTEMPTS = 25;
+export function retryDelayMs(failedAttempt: number): number {
+  return Math.min(1_000 * 2 ** (failedAttempt - 1), 60_000);
+}
+
+async function publishRetry(
+  pool: Pool,
+  chatId: string,
+  retry: { attempt: number; delayMs: number; error: string; kind: ChatError['kind']; statusCode?: number },
+): Promise<void> {
+  await appendChatEvents(pool, chatId, [
+    {
+      type: 'retry',
+      payload: {
+        attempt: retry.attempt,
+        delay_ms: retry.delayMs,
+        error: retry.error,
+        kind: retry.kind,
+        ...(retry.statusCode === undefined ? {} : { status_code: retry.statusCode }),
+        retrying_at: new Date(Date.now() + retry.delayMs).toISOString(),
+      },
+    },
+  ]);
+}
+
 export function createLlmStepActivity(dependencies: LlmStepDependencies) {
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
     const context = Context.current();
@@ -132,6 +161,12 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const heartbeat = setInterval(() => context.heartbeat({ step: input.step }), dependencies.heartbeatIntervalMs ?? 500);
     let usage: Usage | null = null;
     let finishReason = 'stop';
+    const attempt = context.info.attempt;
+    const toolNames = new Map<string, string>();
+    // A previous attempt died without announcing this one (a worker crash): withdraw its parts.
+    if (attempt > 1 && !(await hasRetryEventForAttempt(dependencies.pool, input.chatId, attempt))) {
+      await publishRetry(dependencies.pool, input.chatId, { attempt, delayMs: 0, error: 'The previous attempt stopped before it finished.', kind: 'timeout' });
+    }
 
     const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
       dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage });
@@ -144,6 +179,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
         maxRetries: 0,
         maxOutputTokens: modelConfig.max_output_tokens,
         abortSignal: context.cancellationSignal,
+        providerOptions: { script: { attempt } },
       });
       for await (const part of result.fullStream) {
         switch (part.type) {
@@ -157,10 +193,11 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
             break;
           case 'tool-input-start':
             content.startToolInput(part.id, part.toolName);
+            toolNames.set(part.id, part.toolName);
             break;
           case 'tool-input-delta':
             content.appendToolInput(part.id, part.delta);
-            publisher.publish({ role: 'assistant', part: { type: 'tool-call', tool_call_id: part.id, tool_name: '', args_delta: part.delta } });
+            publisher.publish({ role: 'assistant', part: { type: 'tool-call', tool_call_id: part.id, tool_name: toolNames.get(part.id) ?? '', args_delta: part.delta } });
             break;
           case 'tool-call':
             content.addToolCall(part.toolCallId, part.toolName, part.input);
@@ -201,7 +238,16 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       if (error instanceof ApplicationFailure) throw error;
       const message = error instanceof Error ? error.message : String(error);
       const retryable = (error as { isRetryable?: boolean }).isRetryable ?? true;
-      throw failure({ message: `The chat request failed: ${message}`, kind: 'generic', retryable }, error);
+      const statusCode = (error as { statusCode?: number }).statusCode;
+      const chatError: ChatError = { message: `The chat request failed: ${message}`, kind: statusCode === 529 ? 'overloaded' : 'generic', retryable, ...(statusCode === undefined ? {} : { status_code: statusCode }) };
+      if (retryable && attempt < MAX_MODEL_ATTEMPTS) {
+        // Announce the retry before backing off, so subscribers drop this attempt's parts and
+        // a client joining during the backoff sees it.
+        const delayMs = retryDelayMs(attempt);
+        await publishRetry(dependencies.pool, input.chatId, { attempt: attempt + 1, delayMs, error: chatError.message, kind: chatError.kind, ...(statusCode === undefined ? {} : { statusCode }) });
+        throw ApplicationFailure.create({ type: chatError.kind, message: chatError.message, details: [chatError], nextRetryDelay: delayMs, ...(error instanceof Error ? { cause: error } : {}) });
+      }
+      throw failure({ ...chatError, retryable: false }, error);
     } finally {
       clearInterval(heartbeat);
     }

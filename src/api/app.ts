@@ -11,6 +11,8 @@ import { createAuthMiddleware } from './auth.js';
 import { createChatRouter } from './chat-routes.js';
 import { createHealthRouter } from './health-routes.js';
 import { createOpenApiDocument } from './openapi.js';
+import { createStreamRouter } from './stream-routes.js';
+import { type ChatEventHub } from '../stream/chat-event-hub.js';
 import { createErrorHandler, notFoundHandler } from './http-error.js';
 
 export interface ApiDependencies {
@@ -18,6 +20,9 @@ export interface ApiDependencies {
   temporalClient: Client;
   logger: Logger;
   taskQueue: string;
+  /** Serves the live streams; without it the stream routes are not mounted. */
+  eventHub?: ChatEventHub;
+  streamKeepAliveMs?: number;
 }
 
 export function createApp(dependencies: ApiDependencies): Express {
@@ -30,7 +35,9 @@ export function createApp(dependencies: ApiDependencies): Express {
     response.json(openApi);
   });
   const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
-  app.use('/api/v1', createAuthMiddleware(dependencies.pool), createChatRouter({ pool: dependencies.pool, commands }));
+  const auth = createAuthMiddleware(dependencies.pool);
+  if (dependencies.eventHub !== undefined) app.use('/api/v1', auth, createStreamRouter({ pool: dependencies.pool, hub: dependencies.eventHub, logger: dependencies.logger, ...(dependencies.streamKeepAliveMs === undefined ? {} : { keepAliveMs: dependencies.streamKeepAliveMs }) }));
+  app.use('/api/v1', auth, createChatRouter({ pool: dependencies.pool, commands }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(dependencies.logger));
   return app;

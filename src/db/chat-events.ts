@@ -52,3 +52,15 @@ export async function readChatEvents(db: Queryable, chatId: string, afterSeq: nu
   );
   return rows;
 }
+
+/** Whether a `retry` event announcing `attempt` was logged for the step in progress. */
+export async function hasRetryEventForAttempt(db: Queryable, chatId: string, attempt: number): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM chat_events
+     WHERE chat_id = $1 AND type = 'retry' AND (payload->>'attempt')::int = $2
+       AND seq > (SELECT coalesce(max(seq), 0) FROM chat_events WHERE chat_id = $1 AND type IN ('message', 'history_reset'))
+     LIMIT 1`,
+    [chatId, attempt],
+  );
+  return rows.length > 0;
+}

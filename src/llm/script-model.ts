@@ -20,6 +20,9 @@ export const ScriptStep = z.object({
   /** Pause before each delta, in ms. */
   delayMs: z.number().int().min(0).default(0),
   toolCalls: z.array(z.object({ name: z.string(), args: z.unknown().default({}) })).default([]),
+  /** The first N attempts of this step fail with a retryable error after streaming `failAfterChunks` deltas. */
+  failAttempts: z.number().int().min(0).default(0),
+  failAfterChunks: z.number().int().min(0).default(1),
 });
 export type ScriptStep = z.infer<typeof ScriptStep>;
 
@@ -37,6 +40,13 @@ function splitInto(text: string, chunks: number): string[] {
   const pieces: string[] = [];
   for (let start = 0; start < text.length; start += size) pieces.push(text.slice(start, start + size));
   return pieces;
+}
+
+/** A scripted provider failure (like a 529 overload): retrying fixes it. */
+export class ScriptedProviderError extends Error {
+  override readonly name = 'ScriptedProviderError';
+  readonly isRetryable = true;
+  readonly statusCode = 529;
 }
 
 /** A malformed script: retrying cannot fix it. */
@@ -61,7 +71,10 @@ export class ScriptModel extends BuiltinStreamModel {
     }
     const lastUser = options.prompt.map((message) => message.role).lastIndexOf('user');
     const stepIndex = options.prompt.slice(lastUser + 1).filter((message) => message.role === 'assistant').length;
-    const step = script.steps[stepIndex] ?? { text: 'Script finished.', reasoning: '', chunks: 1, delayMs: 0, toolCalls: [] };
+    const step = script.steps[stepIndex] ?? { text: 'Script finished.', reasoning: '', chunks: 1, delayMs: 0, toolCalls: [], failAttempts: 0, failAfterChunks: 0 };
+    // chatd passes the activity attempt to built-in models only (real providers never see it).
+    const attempt = Number((options.providerOptions?.script as { attempt?: number } | undefined)?.attempt ?? 1);
+    const failing = attempt <= step.failAttempts;
     yield { type: 'stream-start', warnings: [] };
     if (step.reasoning !== '') {
       yield { type: 'reasoning-start', id: 'reasoning-0' };
@@ -70,10 +83,14 @@ export class ScriptModel extends BuiltinStreamModel {
     }
     const pieces = splitInto(step.text, step.chunks);
     if (pieces.length > 0) yield { type: 'text-start', id: 'text-0' };
+    let sent = 0;
     for (const piece of pieces) {
+      if (failing && sent >= step.failAfterChunks) throw new ScriptedProviderError(`scripted overload on attempt ${attempt}`);
       if (step.delayMs > 0) await delay(step.delayMs, options.abortSignal);
       yield { type: 'text-delta', id: 'text-0', delta: piece };
+      sent++;
     }
+    if (failing) throw new ScriptedProviderError(`scripted overload on attempt ${attempt}`);
     if (pieces.length > 0) yield { type: 'text-end', id: 'text-0' };
     for (const call of step.toolCalls) {
       const toolCallId = `call_${randomUUID()}`;

@@ -5,6 +5,7 @@ import { type Client } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
+import { ChatEventHub } from '../stream/chat-event-hub.js';
 
 export interface RunningApi {
   server: Server;
@@ -12,8 +13,23 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApiServer(options: { pool: Pool; temporalClient: Client; logger: Logger; taskQueue: string; host: string; port: number }): Promise<RunningApi> {
-  const app = createApp(options);
+export async function startApiServer(options: {
+  pool: Pool;
+  temporalClient: Client;
+  logger: Logger;
+  taskQueue: string;
+  host: string;
+  port: number;
+  /** Where the stream listener connects (LISTEN needs its own connection); omit to serve no streams. */
+  databaseUrl?: string;
+  streamKeepAliveMs?: number;
+}): Promise<RunningApi> {
+  let eventHub: ChatEventHub | undefined;
+  if (options.databaseUrl !== undefined) {
+    eventHub = new ChatEventHub(options.pool, options.databaseUrl, options.logger);
+    await eventHub.start();
+  }
+  const app = createApp({ ...options, ...(eventHub === undefined ? {} : { eventHub }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(options.port, options.host, (error?: Error) => (error === undefined ? resolve(listening) : reject(error)));
   });
@@ -22,10 +38,12 @@ export async function startApiServer(options: { pool: Pool; temporalClient: Clie
   return {
     server,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await eventHub?.stop();
+    },
   };
 }

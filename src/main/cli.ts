@@ -75,7 +75,15 @@ async function withPool<T>(config: Config, work: (pool: Pool) => Promise<T>): Pr
 async function runApi(config: Config, logger: Logger): Promise<void> {
   const pool = createPool(requireDatabaseUrl(config));
   const temporalClient = await connectClient(config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-  const api = await startApiServer({ pool, temporalClient, logger, taskQueue: config.TEMPORAL_TASK_QUEUE, host: config.CHATD_HTTP_HOST, port: config.CHATD_HTTP_PORT });
+  const api = await startApiServer({
+    pool,
+    temporalClient,
+    logger,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    host: config.CHATD_HTTP_HOST,
+    port: config.CHATD_HTTP_PORT,
+    databaseUrl: requireDatabaseUrl(config),
+  });
   logger.info({ url: api.url }, 'chatd API listening');
   onShutdown(logger, [() => pool.end(), () => temporalClient.connection.close(), () => api.close()]);
 }
@@ -165,7 +173,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       await connection.close();
     });
 
-    const api = await startApiServer({ pool, temporalClient, logger, taskQueue: config.TEMPORAL_TASK_QUEUE, host: config.CHATD_HTTP_HOST, port: config.CHATD_HTTP_PORT });
+    const api = await startApiServer({ pool, temporalClient, logger, taskQueue: config.TEMPORAL_TASK_QUEUE, host: config.CHATD_HTTP_HOST, port: config.CHATD_HTTP_PORT, databaseUrl });
     stops.push(() => api.close());
     process.stdout.write(
       [

@@ -101,7 +101,7 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
   };
   if (options.startWorker !== false) await startWorker();
 
-  const api: RunningApi = await startApiServer({ pool, temporalClient: client, logger, taskQueue, host: '127.0.0.1', port: 0 });
+  const api: RunningApi = await startApiServer({ pool, temporalClient: client, logger, taskQueue, host: '127.0.0.1', port: 0, databaseUrl, streamKeepAliveMs: 300 });
 
   return {
     pool,

@@ -1,0 +1,82 @@
+/**
+ * `GET /api/v1/chats/:chatId/stream`: the chat's events as Server-Sent Events.
+ * With `Last-Event-ID` or `?after=<seq>` the client gets every event after that sequence
+ * number, exactly once and in order. Without a cursor it first gets a snapshot (see
+ * chat-snapshot.ts) whose events carry no `id` except the last, `id: <snapshot seq>`: a client
+ * cut off mid-snapshot reconnects without a cursor and simply gets a fresh snapshot.
+ * Disconnecting never affects the chat; only an interrupt stops a turn.
+ */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { createChatReads } from '../db/chat-reads.js';
+import { type StoredChatEvent } from '../db/chat-events.js';
+import { type Pool } from '../db/pool.js';
+import { type Logger } from '../logger.js';
+import { type ChatEventHub } from '../stream/chat-event-hub.js';
+import { loadChatSnapshot } from '../stream/chat-snapshot.js';
+import { currentUser } from './auth.js';
+import { HttpError } from './http-error.js';
+
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/** Past this much unsent data the subscriber pauses until the socket drains. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const Cursor = z.coerce.number().int().min(0);
+
+function parseCursor(request: Request): number | undefined {
+  const header = request.headers['last-event-id'];
+  const raw = typeof header === 'string' && header !== '' ? header : typeof request.query.after === 'string' ? request.query.after : undefined;
+  if (raw === undefined) return undefined;
+  const parsed = Cursor.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, 'Invalid stream cursor.', 'Last-Event-ID and ?after must be an event id (a non-negative integer).');
+  return parsed.data;
+}
+
+function frame(type: string, payload: unknown, id?: number): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+export function createStreamRouter(dependencies: { pool: Pool; hub: ChatEventHub; logger: Logger; keepAliveMs?: number }): Router {
+  const router = Router();
+  const reads = createChatReads(dependencies.pool);
+
+  router.get('/chats/:chatId/stream', async (request: Request, response: Response) => {
+    const chatId = z.uuid().safeParse(request.params.chatId);
+    if (!chatId.success) throw new HttpError(404, 'Chat not found.');
+    const chat = await reads.getOwnedChat(chatId.data, currentUser(request).id);
+    if (chat === undefined) throw new HttpError(404, 'Chat not found.');
+    const cursor = parseCursor(request);
+
+    response.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.flushHeaders();
+    response.socket?.setNoDelay(true);
+
+    let after = cursor;
+    if (after === undefined) {
+      const snapshot = await loadChatSnapshot(dependencies.pool, chat.id);
+      const last = snapshot.events.length - 1;
+      response.write(snapshot.events.map((event, index) => frame(event.type, event.payload, index === last ? snapshot.seq : undefined)).join(''));
+      after = snapshot.seq;
+    }
+
+    const deliver = (events: StoredChatEvent[]): boolean => {
+      response.write(events.map((event) => frame(event.type, event.payload, event.seq)).join(''));
+      return response.writableLength < MAX_BUFFERED_BYTES;
+    };
+    const subscription = dependencies.hub.subscribe(chat.id, after, deliver);
+    response.on('drain', () => subscription.resume());
+    // Comments keep idle connections open through proxies that close silent ones.
+    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), dependencies.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+    request.on('close', () => {
+      clearInterval(keepAlive);
+      subscription.close();
+    });
+  });
+
+  return router;
+}
