@@ -17,6 +17,7 @@ describe('the OpenAPI document', () => {
         '/api/v1/chats/{chatId}/queue/{queuedId}',
         '/api/v1/chats/{chatId}/tool-results',
         '/api/v1/models',
+        '/api/v1/chats/{chatId}/stream',
       ]),
     );
   });
@@ -28,6 +29,13 @@ describe('the OpenAPI document', () => {
     const send = document.components.schemas.SendMessageRequest;
     expect(send.additionalProperties).toBe(false);
     expect(send.properties.busy_behavior.enum).toEqual(['queue', 'interrupt']);
+  });
+
+  it('documents every stream event type', () => {
+    const variants = document.components.schemas.ChatStreamEvent.oneOf ?? document.components.schemas.ChatStreamEvent.anyOf;
+    expect(variants.map((variant: any) => variant.properties.type.const).sort()).toEqual(
+      ['action_required', 'error', 'history_reset', 'message', 'message_part', 'queue_update', 'retry', 'status', 'title_change'].sort(),
+    );
   });
 
   it('resolves every $ref to a component', () => {

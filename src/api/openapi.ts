@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Chat, ChatError, ChatMessage, PendingToolCall, QueuedMessage } from '../domain/chat.js';
+import { ChatStreamEvent } from '../domain/stream-event.js';
 import { CreateChatRequest, EditMessageRequest, SendMessageRequest, SubmitToolResultsRequest, UpdateChatRequest } from './chat-schemas.js';
 
 const ErrorResponse = z.object({
@@ -37,6 +38,7 @@ const components = {
   MessagePage,
   ModelList,
   PromoteAccepted,
+  ChatStreamEvent,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -114,6 +116,19 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/chats/{chatId}/tool-results': {
         parameters: [chatId],
         post: operation('Answer the pending client-executed tool calls.', { '204': { description: 'The turn continues.' }, '400': error('Duplicate, missing or unexpected results.'), '409': error('Not waiting for tool results.') }, { requestBody: { required: true, ...json('SubmitToolResultsRequest') } }),
+      },
+      '/api/v1/chats/{chatId}/stream': {
+        parameters: [chatId],
+        get: operation(
+          'Server-Sent Events of the chat. Each event: `id: <seq>`, `event: <type>`, `data: <ChatStreamEvent JSON>`. Resume with Last-Event-ID or ?after=<seq>; without a cursor a snapshot comes first (its events carry no id except the last).',
+          { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: ref('ChatStreamEvent') } } }, '400': error('Invalid stream cursor.') },
+          {
+            parameters: [
+              { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 } },
+              { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer', minimum: 0 } },
+            ],
+          },
+        ),
       },
       '/api/v1/models': { get: operation('Enabled model configs.', { '200': { description: 'Models.', ...json('ModelList') } }) },
     },
