@@ -12,7 +12,7 @@ import { createChatRouter } from './chat-routes.js';
 import { createHealthRouter } from './health-routes.js';
 import { createOpenApiDocument } from './openapi.js';
 import { createStreamRouter } from './stream-routes.js';
-import { type ChatEventHub } from '../stream/chat-event-hub.js';
+import { type EventHub } from '../stream/event-hub.js';
 import { createErrorHandler, notFoundHandler } from './http-error.js';
 
 export interface ApiDependencies {
@@ -20,8 +20,8 @@ export interface ApiDependencies {
   temporalClient: Client;
   logger: Logger;
   taskQueue: string;
-  /** Serves the live streams; without it the stream routes are not mounted. */
-  eventHub?: ChatEventHub;
+  /** Serve the live streams (chat events, watch feed); without them the stream routes are not mounted. */
+  eventHubs?: { chats: EventHub; watch: EventHub };
   streamKeepAliveMs?: number;
 }
 
@@ -36,7 +36,18 @@ export function createApp(dependencies: ApiDependencies): Express {
   });
   const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
   const auth = createAuthMiddleware(dependencies.pool);
-  if (dependencies.eventHub !== undefined) app.use('/api/v1', auth, createStreamRouter({ pool: dependencies.pool, hub: dependencies.eventHub, logger: dependencies.logger, ...(dependencies.streamKeepAliveMs === undefined ? {} : { keepAliveMs: dependencies.streamKeepAliveMs }) }));
+  if (dependencies.eventHubs !== undefined) {
+    app.use(
+      '/api/v1',
+      auth,
+      createStreamRouter({
+        pool: dependencies.pool,
+        hubs: dependencies.eventHubs,
+        logger: dependencies.logger,
+        ...(dependencies.streamKeepAliveMs === undefined ? {} : { keepAliveMs: dependencies.streamKeepAliveMs }),
+      }),
+    );
+  }
   app.use('/api/v1', auth, createChatRouter({ pool: dependencies.pool, commands }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(dependencies.logger));

@@ -109,6 +109,31 @@ describe('GET /api/v1/chats/:id/stream', () => {
     expect(stepText(late.events, message.id)).toBe(text);
   });
 
+  it('watches the caller’s chats: created, status, title and archive changes, resumable, nobody else’s', async () => {
+    const watch = await openSse(`${harness.apiUrl}/api/v1/chats/watch`, harness.alice.key);
+    const bobWatch = await openSse(`${harness.apiUrl}/api/v1/chats/watch`, harness.bob.key);
+    const chat = await createChat(alice, { content: 'watch this', model_config_id: harness.echoModelId });
+    await watch.waitUntil((events) => events.some((event) => event.event === 'status_change' && event.data.chat.id === chat.id && event.data.chat.status === 'waiting'), 'the chat to be seen waiting');
+    const cursor = watch.lastEventId()!;
+    watch.close();
+    await alice.patch(`/api/v1/chats/${chat.id}`, { title: 'Renamed' });
+    await alice.patch(`/api/v1/chats/${chat.id}`, { archived: true });
+    const resumed = await openSse(`${harness.apiUrl}/api/v1/chats/watch?after=${cursor}`, harness.alice.key);
+    await resumed.waitUntil((events) => events.some((event) => event.event === 'archive_change'), 'the archive change');
+    resumed.close();
+    const mine = watch.events.filter((event) => event.data.chat.id === chat.id).map((event) => [event.event, event.data.chat.status]);
+    expect(mine).toEqual([
+      ['created', 'running'],
+      ['status_change', 'waiting'],
+    ]);
+    expect(resumed.events.map((event) => event.event)).toEqual(['title_change', 'archive_change']);
+    expect(resumed.events[0]!.data.chat.title).toBe('Renamed');
+    expect(resumed.events[1]!.data.chat.archived).toBe(true);
+    expect(resumed.events[0]!.id).toBe(cursor + 1);
+    bobWatch.close();
+    expect(bobWatch.events.filter((event) => event.data.chat.id === chat.id)).toEqual([]);
+  });
+
   it('answers 404 for another user’s chat and 400 for a bad cursor', async () => {
     const chat = await createChat(alice, { content: 'mine', model_config_id: harness.echoModelId });
     const bob = await fetch(streamUrl(chat.id), { headers: { authorization: `Bearer ${harness.bob.key}` } });

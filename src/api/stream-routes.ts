@@ -12,7 +12,8 @@ import { createChatReads } from '../db/chat-reads.js';
 import { type StoredChatEvent } from '../db/chat-events.js';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
-import { type ChatEventHub } from '../stream/chat-event-hub.js';
+import { currentWatchSeq } from '../db/watch-events.js';
+import { type EventHub } from '../stream/event-hub.js';
 import { loadChatSnapshot } from '../stream/chat-snapshot.js';
 import { currentUser } from './auth.js';
 import { HttpError } from './http-error.js';
@@ -36,9 +37,50 @@ function frame(type: string, payload: unknown, id?: number): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
-export function createStreamRouter(dependencies: { pool: Pool; hub: ChatEventHub; logger: Logger; keepAliveMs?: number }): Router {
+/** Opens an SSE response and relays a hub subscription into it, with back-pressure and keep-alives. */
+function relay(request: Request, response: Response, hub: EventHub, key: string, after: number, keepAliveMs: number): void {
+  const deliver = (events: StoredChatEvent[]): boolean => {
+    response.write(events.map((event) => frame(event.type, event.payload, event.seq)).join(''));
+    return response.writableLength < MAX_BUFFERED_BYTES;
+  };
+  const subscription = hub.subscribe(key, after, deliver);
+  response.on('drain', () => subscription.resume());
+  // Comments keep idle connections open through proxies that close silent ones.
+  const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), keepAliveMs);
+  request.on('close', () => {
+    clearInterval(keepAlive);
+    subscription.close();
+  });
+}
+
+function startEventStream(response: Response): void {
+  response.status(200).set({
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  response.flushHeaders();
+  response.socket?.setNoDelay(true);
+}
+
+export function createStreamRouter(dependencies: { pool: Pool; hubs: { chats: EventHub; watch: EventHub }; logger: Logger; keepAliveMs?: number }): Router {
   const router = Router();
   const reads = createChatReads(dependencies.pool);
+  const keepAliveMs = dependencies.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+
+  /**
+   * The caller's watch feed: chat-level changes (created, status_change, title_change,
+   * archive_change), each with the chat as it is after the change. Without a cursor it starts
+   * at the present; with Last-Event-ID or ?after it resumes exactly where the client was.
+   */
+  router.get('/chats/watch', async (request: Request, response: Response) => {
+    const user = currentUser(request);
+    const after = parseCursor(request) ?? (await currentWatchSeq(dependencies.pool, user.id));
+    startEventStream(response);
+    response.write(': watching\n\n');
+    relay(request, response, dependencies.hubs.watch, user.id, after, keepAliveMs);
+  });
 
   router.get('/chats/:chatId/stream', async (request: Request, response: Response) => {
     const chatId = z.uuid().safeParse(request.params.chatId);
@@ -47,14 +89,7 @@ export function createStreamRouter(dependencies: { pool: Pool; hub: ChatEventHub
     if (chat === undefined) throw new HttpError(404, 'Chat not found.');
     const cursor = parseCursor(request);
 
-    response.status(200).set({
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    response.flushHeaders();
-    response.socket?.setNoDelay(true);
+    startEventStream(response);
 
     let after = cursor;
     if (after === undefined) {
@@ -64,18 +99,7 @@ export function createStreamRouter(dependencies: { pool: Pool; hub: ChatEventHub
       after = snapshot.seq;
     }
 
-    const deliver = (events: StoredChatEvent[]): boolean => {
-      response.write(events.map((event) => frame(event.type, event.payload, event.seq)).join(''));
-      return response.writableLength < MAX_BUFFERED_BYTES;
-    };
-    const subscription = dependencies.hub.subscribe(chat.id, after, deliver);
-    response.on('drain', () => subscription.resume());
-    // Comments keep idle connections open through proxies that close silent ones.
-    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), dependencies.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
-    request.on('close', () => {
-      clearInterval(keepAlive);
-      subscription.close();
-    });
+    relay(request, response, dependencies.hubs.chats, chat.id, after, keepAliveMs);
   });
 
   return router;

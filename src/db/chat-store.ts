@@ -12,6 +12,7 @@ import { type CreateChatInput } from '../workflows/definitions.js';
 import { appendChatEvents, type NewChatEvent } from './chat-events.js';
 import { chatMessageFromRow, queuedMessageFromRow, type MessageRow, type QueuedRow } from './chat-rows.js';
 import { type Pool, type PoolClient, withTransaction } from './pool.js';
+import { appendWatchEvent } from './watch-events.js';
 
 function refuse(kind: ChatCommandErrorKind): never {
   throw ApplicationFailure.create({ type: kind, message: CHAT_COMMAND_ERRORS[kind].message, nonRetryable: true });
@@ -72,7 +73,7 @@ async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEv
   return { type: 'queue_update', payload: { queued_messages: rows.map(queuedMessageFromRow) } };
 }
 
-async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string): Promise<void> {
+async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus): Promise<void> {
   await client.query(
     `UPDATE chats SET status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
        pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(),
@@ -80,6 +81,7 @@ async function setRunning(client: PoolClient, chatId: string, turn: number, mode
      WHERE id = $1`,
     [chatId, turn, modelConfigId],
   );
+  if (previousStatus !== 'running') await appendWatchEvent(client, chatId, 'status_change');
 }
 
 function turnKey(turn: number, suffix: string): string {
@@ -106,6 +108,7 @@ export function createChatStore(pool: Pool) {
         const message = await insertMessage(client, chatId, { role: 'user', content: create.content, modelConfigId, key: turnKey(turn, 'user') });
         if (created.rowCount === 1) events.push(statusEvent('running'), messageEvent(message));
         await appendChatEvents(client, chatId, events);
+        if (created.rowCount === 1) await appendWatchEvent(client, chatId, 'created');
         return { messageId: message.id, modelConfigId };
       });
     },
@@ -118,7 +121,7 @@ export function createChatStore(pool: Pool) {
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
         const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key: turnKey(input.turn, 'user') });
         if (chat.turn_count < input.turn) {
-          await setRunning(client, input.chatId, input.turn, modelConfigId);
+          await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
           await appendChatEvents(client, input.chatId, [messageEvent(message), statusEvent('running')]);
         }
         return { messageId: message.id, modelConfigId };
@@ -161,7 +164,7 @@ export function createChatStore(pool: Pool) {
         const modelConfigId = await resolveModelConfigId(client, row.model_config_id, chat.last_model_config_id);
         const message = await insertMessage(client, input.chatId, { role: 'user', content: row.content, modelConfigId, key });
         await client.query(`UPDATE chat_queued_messages SET state = 'promoted', promoted_message_id = $3 WHERE chat_id = $1 AND id = $2`, [input.chatId, input.queuedId, message.id]);
-        await setRunning(client, input.chatId, input.turn, modelConfigId);
+        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
         await appendChatEvents(client, input.chatId, [messageEvent(message), await queueEvent(client, input.chatId), statusEvent('running')]);
         return { messageId: message.id, modelConfigId };
       });
@@ -210,6 +213,7 @@ export function createChatStore(pool: Pool) {
         if (input.status === 'error' && input.lastError !== undefined && input.lastError !== null) events.push({ type: 'error', payload: { error: input.lastError } });
         if (input.status === 'requires_action' && input.pendingToolCalls !== undefined) events.push({ type: 'action_required', payload: { tool_calls: input.pendingToolCalls } });
         await appendChatEvents(client, input.chatId, events);
+        if (chat.status !== input.status || (input.lastError !== undefined && input.lastError !== null)) await appendWatchEvent(client, input.chatId, 'status_change');
       });
     },
 
@@ -234,7 +238,7 @@ export function createChatStore(pool: Pool) {
         await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND state = 'queued'`, [input.chatId]);
         await client.query('DELETE FROM tool_call_ledger WHERE chat_id = $1 AND status = $2', [input.chatId, 'started']);
         const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key });
-        await setRunning(client, input.chatId, input.turn, modelConfigId);
+        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
         await appendChatEvents(client, input.chatId, [
           { type: 'history_reset', payload: { from_message_id: input.messageId } },
           messageEvent(message),
@@ -329,6 +333,7 @@ export function createChatStore(pool: Pool) {
         if (chat.turn_count !== input.turn || chat.status !== 'requires_action') return;
         await client.query(`UPDATE chats SET status = 'running', pending_tool_calls = '[]'::jsonb, updated_at = now(), last_progress_at = now() WHERE id = $1`, [input.chatId]);
         await appendChatEvents(client, input.chatId, [statusEvent('running')]);
+        await appendWatchEvent(client, input.chatId, 'status_change');
       });
     },
 
@@ -339,7 +344,11 @@ export function createChatStore(pool: Pool) {
           `UPDATE chats SET title = COALESCE($2, title), labels = COALESCE($3::jsonb, labels), archived = COALESCE($4, archived), updated_at = now() WHERE id = $1`,
           [input.chatId, input.title ?? null, input.labels === undefined ? null : JSON.stringify(input.labels), input.archived ?? null],
         );
-        if (input.title !== undefined) await appendChatEvents(client, input.chatId, [{ type: 'title_change', payload: { title: input.title } }]);
+        if (input.title !== undefined) {
+          await appendChatEvents(client, input.chatId, [{ type: 'title_change', payload: { title: input.title } }]);
+          await appendWatchEvent(client, input.chatId, 'title_change');
+        }
+        if (input.archived !== undefined) await appendWatchEvent(client, input.chatId, 'archive_change');
       });
     },
   };

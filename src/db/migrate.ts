@@ -4,6 +4,7 @@
  */
 import { type Pool, withTransaction } from './pool.js';
 import { sql as initial } from './migrations/0001-initial.js';
+import { sql as watchFeed } from './migrations/0002-watch-feed.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,10 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'watch-feed', sql: watchFeed },
+];
 
 /** Arbitrary constant naming chatd's migration lock. */
 const MIGRATION_LOCK_ID = 7_402_113;

@@ -5,7 +5,9 @@ import { type Client } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
-import { ChatEventHub } from '../stream/chat-event-hub.js';
+import { CHAT_EVENTS_CHANNEL, readChatEvents } from '../db/chat-events.js';
+import { readWatchEvents, WATCH_EVENTS_CHANNEL } from '../db/watch-events.js';
+import { EventHub } from '../stream/event-hub.js';
 
 export interface RunningApi {
   server: Server;
@@ -24,12 +26,15 @@ export async function startApiServer(options: {
   databaseUrl?: string;
   streamKeepAliveMs?: number;
 }): Promise<RunningApi> {
-  let eventHub: ChatEventHub | undefined;
+  let hubs: { chats: EventHub; watch: EventHub } | undefined;
   if (options.databaseUrl !== undefined) {
-    eventHub = new ChatEventHub(options.pool, options.databaseUrl, options.logger);
-    await eventHub.start();
+    hubs = {
+      chats: new EventHub(options.pool, options.databaseUrl, options.logger, { channel: CHAT_EVENTS_CHANNEL, read: readChatEvents }),
+      watch: new EventHub(options.pool, options.databaseUrl, options.logger, { channel: WATCH_EVENTS_CHANNEL, read: readWatchEvents }),
+    };
+    await Promise.all([hubs.chats.start(), hubs.watch.start()]);
   }
-  const app = createApp({ ...options, ...(eventHub === undefined ? {} : { eventHub }) });
+  const app = createApp({ ...options, ...(hubs === undefined ? {} : { eventHubs: hubs }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(options.port, options.host, (error?: Error) => (error === undefined ? resolve(listening) : reject(error)));
   });
@@ -43,7 +48,8 @@ export async function startApiServer(options: {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await eventHub?.stop();
+      await hubs?.chats.stop();
+      await hubs?.watch.stop();
     },
   };
 }

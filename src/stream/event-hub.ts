@@ -1,16 +1,16 @@
 /**
- * Fans chat events out to stream subscribers in one API process. Events live in PostgreSQL
- * (`chat_events`, per-chat `seq`), so any API replica can serve any subscriber: a single
- * LISTEN connection per process hears `chatId:seq` notifications from every worker, fetches
- * the new events once per chat into a small ring, and hands each subscriber what lies after
- * its own cursor. Subscribers register before they read, so nothing committed in between is
+ * Fans logged events out to stream subscribers in one API process. Events live in PostgreSQL
+ * in per-key logs with a strictly increasing `seq` (a chat's events, a user's watch feed), so
+ * any API replica can serve any subscriber: a single LISTEN connection per process hears
+ * `key:seq` notifications from every worker, fetches the new events once per key into a small
+ * ring, and hands each subscriber what lies after its own cursor. Subscribers register before they read, so nothing committed in between is
  * missed; they read by cursor, so nothing is delivered twice. A slow subscriber only pauses
  * itself (its socket buffer is the only per-subscriber memory) and catches up from the ring or
  * the database when it drains.
  */
 import pg from 'pg';
-import { CHAT_EVENTS_CHANNEL, readChatEvents, type StoredChatEvent } from '../db/chat-events.js';
-import { type Pool } from '../db/pool.js';
+import { type StoredChatEvent } from '../db/chat-events.js';
+import { type Pool, type Queryable } from '../db/pool.js';
 import { type Logger } from '../logger.js';
 
 const RING_SIZE = 1_000;
@@ -43,7 +43,13 @@ interface Feed {
   refetch: boolean;
 }
 
-export class ChatEventHub {
+/** Where a hub's events come from: the NOTIFY channel and how to read a key's log. */
+export interface EventSource {
+  channel: string;
+  read(db: Queryable, key: string, afterSeq: number, limit: number): Promise<StoredChatEvent[]>;
+}
+
+export class EventHub {
   private readonly feeds = new Map<string, Feed>();
   private listener: pg.Client | undefined;
   private stopped = false;
@@ -52,6 +58,7 @@ export class ChatEventHub {
     private readonly pool: Pool,
     private readonly connectionString: string,
     private readonly logger: Logger,
+    private readonly source: EventSource,
   ) {}
 
   async start(): Promise<void> {
@@ -65,7 +72,7 @@ export class ChatEventHub {
     this.feeds.clear();
   }
 
-  /** Subscribes to every event of `chatId` after `afterSeq`. */
+  /** Subscribes to every event of `chatId` (the log's key) after `afterSeq`. */
   subscribe(chatId: string, afterSeq: number, deliver: DeliverEvents): Subscription {
     let feed = this.feeds.get(chatId);
     if (feed === undefined) {
@@ -98,7 +105,7 @@ export class ChatEventHub {
   }
 
   private async connect(): Promise<void> {
-    const listener = new pg.Client({ connectionString: this.connectionString, application_name: 'chatd-stream-listener' });
+    const listener = new pg.Client({ connectionString: this.connectionString, application_name: `chatd-listener-${this.source.channel}` });
     listener.on('notification', (notification) => {
       const [chatId, seq] = (notification.payload ?? '').split(':');
       if (chatId === undefined || seq === undefined) return;
@@ -112,7 +119,7 @@ export class ChatEventHub {
       setTimeout(() => void this.reconnect(), RECONNECT_DELAY_MS);
     });
     await listener.connect();
-    await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
+    await listener.query(`LISTEN ${this.source.channel}`);
     this.listener = listener;
   }
 
@@ -139,7 +146,7 @@ export class ChatEventHub {
       do {
         feed.refetch = false;
         for (;;) {
-          const events = await readChatEvents(this.pool, feed.chatId, feed.lastSeq, CATCH_UP_BATCH);
+          const events = await this.source.read(this.pool, feed.chatId, feed.lastSeq, CATCH_UP_BATCH);
           if (events.length === 0) break;
           feed.ring.push(...events);
           if (feed.ring.length > RING_SIZE) feed.ring.splice(0, feed.ring.length - RING_SIZE);
@@ -166,7 +173,7 @@ export class ChatEventHub {
         if (first !== undefined && first.seq <= subscriber.cursor + 1) {
           events = feed.ring.filter((event) => event.seq > subscriber.cursor);
         } else {
-          events = await readChatEvents(this.pool, feed.chatId, subscriber.cursor, CATCH_UP_BATCH);
+          events = await this.source.read(this.pool, feed.chatId, subscriber.cursor, CATCH_UP_BATCH);
         }
         if (events.length === 0 || subscriber.closed) break;
         subscriber.cursor = events[events.length - 1]!.seq;

@@ -1,0 +1,42 @@
+/**
+ * The watch feed: one log per user of chat-level changes (created, status, title, archived,
+ * last error), each event carrying the chat as it is after the change. Appended inside the
+ * transaction that makes the change; `seq` comes from the user's row, so a user's log commits
+ * in order with no gaps, and a NOTIFY `<user id>:<seq>` wakes the API processes.
+ */
+import { chatFromRow, type ChatRow } from './chat-rows.js';
+import { type StoredChatEvent } from './chat-events.js';
+import { type Queryable } from './pool.js';
+
+export const WATCH_EVENTS_CHANNEL = 'chatd_watch_events';
+
+export type WatchKind = 'created' | 'status_change' | 'title_change' | 'archive_change';
+
+export async function appendWatchEvent(db: Queryable, chatId: string, kind: WatchKind): Promise<void> {
+  const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId]);
+  const chat = rows[0];
+  if (chat === undefined) return;
+  await db.query(
+    `WITH allocated AS (
+       UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $1 RETURNING watch_seq
+     ), inserted AS (
+       INSERT INTO chat_watch_events (owner_id, seq, chat_id, kind, payload)
+       SELECT $1, allocated.watch_seq, $2, $3, $4::jsonb FROM allocated RETURNING seq
+     )
+     SELECT pg_notify($5, $1 || ':' || seq) FROM inserted`,
+    [chat.owner_id, chat.id, kind, JSON.stringify({ type: kind, chat: chatFromRow(chat) }), WATCH_EVENTS_CHANNEL],
+  );
+}
+
+export async function readWatchEvents(db: Queryable, ownerId: string, afterSeq: number, limit: number): Promise<StoredChatEvent[]> {
+  const { rows } = await db.query<StoredChatEvent>(
+    'SELECT seq, kind AS type, payload FROM chat_watch_events WHERE owner_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    [ownerId, afterSeq, limit],
+  );
+  return rows;
+}
+
+export async function currentWatchSeq(db: Queryable, ownerId: string): Promise<number> {
+  const { rows } = await db.query<{ watch_seq: number }>('SELECT watch_seq FROM users WHERE id = $1', [ownerId]);
+  return rows[0]?.watch_seq ?? 0;
+}
