@@ -1,8 +1,8 @@
 /**
- * Publishes a step's message parts to the chat's event log in small batches: one transaction
- * per flush instead of one per token, flushed every few milliseconds so the stream stays live.
- * The first part goes out at once (time to first token is what users feel). Deltas of the
- * same kind are merged within a batch; order is kept.
+ * Publishes a step's message parts to the chat's event log. Batching adapts to load: a part is
+ * written at once when no write is in flight; parts arriving during a write are merged (deltas
+ * of the same kind concatenate) and go out together as soon as it finishes. So a lone token
+ * waits for nothing, and a fast stream costs one transaction per round trip, not per token.
  */
 import { appendChatEvents } from '../db/chat-events.js';
 import { type Pool } from '../db/pool.js';
@@ -14,22 +14,30 @@ export interface MessagePartEvent {
 
 export interface PartPublisher {
   publish(event: MessagePartEvent): void;
+  /** Resolves once everything published so far is in the log; rejects if a write failed. */
   flush(): Promise<void>;
 }
 
-export function createPartPublisher(pool: Pool, chatId: string, flushIntervalMs = 20): PartPublisher {
+export function createPartPublisher(pool: Pool, chatId: string): PartPublisher {
   let pending: MessagePartEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
-  let published = false;
+  let inFlight: Promise<void> | undefined;
+  let failure: unknown;
 
-  const write = (): Promise<void> => {
-    timer = undefined;
+  const writeNext = (): void => {
+    if (inFlight !== undefined || pending.length === 0 || failure !== undefined) return;
     const batch = pending;
     pending = [];
-    if (batch.length === 0) return chain;
-    chain = chain.then(() => appendChatEvents(pool, chatId, batch.map((event) => ({ type: 'message_part', payload: { ...event } }))).then(() => undefined));
-    return chain;
+    inFlight = appendChatEvents(pool, chatId, batch.map((event) => ({ type: 'message_part', payload: { ...event } })))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          failure = error;
+        },
+      )
+      .finally(() => {
+        inFlight = undefined;
+        writeNext();
+      });
   };
 
   return {
@@ -38,18 +46,14 @@ export function createPartPublisher(pool: Pool, chatId: string, flushIntervalMs 
       const mergeable = last !== undefined && last.part.type === event.part.type && (event.part.type === 'text' || event.part.type === 'reasoning');
       if (mergeable) last.part = { ...last.part, text: String(last.part.text) + String(event.part.text) };
       else pending.push({ role: event.role, part: { ...event.part } });
-      if (!published) {
-        published = true;
-        write().catch(() => undefined);
-        return;
-      }
-      timer ??= setTimeout(() => {
-        write().catch(() => undefined);
-      }, flushIntervalMs);
+      writeNext();
     },
     async flush() {
-      if (timer !== undefined) clearTimeout(timer);
-      await write();
+      while (inFlight !== undefined || (pending.length > 0 && failure === undefined)) {
+        writeNext();
+        await inFlight;
+      }
+      if (failure !== undefined) throw failure;
     },
   };
 }

@@ -37,10 +37,21 @@ function frame(type: string, payload: unknown, id?: number): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
+/** Each logged event is serialised once, however many subscribers receive it. */
+const frames = new WeakMap<StoredChatEvent, string>();
+function eventFrame(event: StoredChatEvent): string {
+  let text = frames.get(event);
+  if (text === undefined) {
+    text = frame(event.type, event.payload, event.seq);
+    frames.set(event, text);
+  }
+  return text;
+}
+
 /** Opens an SSE response and relays a hub subscription into it, with back-pressure and keep-alives. */
 function relay(request: Request, response: Response, hub: EventHub, key: string, after: number, keepAliveMs: number): void {
   const deliver = (events: StoredChatEvent[]): boolean => {
-    response.write(events.map((event) => frame(event.type, event.payload, event.seq)).join(''));
+    response.write(events.map(eventFrame).join(''));
     return response.writableLength < MAX_BUFFERED_BYTES;
   };
   const subscription = hub.subscribe(key, after, deliver);

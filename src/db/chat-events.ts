@@ -9,6 +9,12 @@ import { type Queryable } from './pool.js';
 
 export const CHAT_EVENTS_CHANNEL = 'chatd_chat_events';
 
+/**
+ * Events are carried inside the NOTIFY (so listeners need no read) when they fit well below
+ * PostgreSQL's 8000-byte payload limit; larger batches notify only `<chat id>:<seq>`.
+ */
+const INLINE_NOTIFY_BYTES = 5_000;
+
 export interface NewChatEvent {
   type: string;
   payload: Record<string, unknown>;
@@ -22,6 +28,7 @@ export interface NewChatEvent {
 export async function appendChatEvents(db: Queryable, chatId: string, events: NewChatEvent[]): Promise<number> {
   if (events.length === 0) return 0;
   const payloads = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
+  const inline = Buffer.byteLength(payloads) < INLINE_NOTIFY_BYTES;
   const { rows } = await db.query<{ last_seq: number | null }>(
     `WITH allocated AS (
        UPDATE chats SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq
@@ -31,8 +38,8 @@ export async function appendChatEvents(db: Queryable, chatId: string, events: Ne
        FROM allocated, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS events(event, ordinality)
        RETURNING seq
      )
-     SELECT max(seq) AS last_seq, pg_notify($4, $1 || ':' || max(seq)) FROM inserted`,
-    [chatId, events.length, payloads, CHAT_EVENTS_CHANNEL],
+     SELECT max(seq) AS last_seq, pg_notify($4, $1 || ':' || max(seq) || CASE WHEN $5::boolean THEN ':' || $3::jsonb::text ELSE '' END) FROM inserted`,
+    [chatId, events.length, payloads, CHAT_EVENTS_CHANNEL, inline],
   );
   const last = rows[0]?.last_seq;
   if (last === null || last === undefined) throw new Error(`chat ${chatId} does not exist`);
@@ -43,6 +50,24 @@ export interface StoredChatEvent {
   seq: number;
   type: string;
   payload: Record<string, unknown>;
+}
+
+/** Parses a NOTIFY payload: `<key>:<last seq>` optionally followed by `:<JSON array of the events>`. */
+export function parseEventNotification(payload: string): { key: string; lastSeq: number; events?: StoredChatEvent[] } | undefined {
+  const first = payload.indexOf(':');
+  if (first <= 0) return undefined;
+  const second = payload.indexOf(':', first + 1);
+  const key = payload.slice(0, first);
+  const lastSeq = Number(second < 0 ? payload.slice(first + 1) : payload.slice(first + 1, second));
+  if (!Number.isSafeInteger(lastSeq)) return undefined;
+  if (second < 0) return { key, lastSeq };
+  try {
+    const inline = JSON.parse(payload.slice(second + 1)) as Array<{ type: string; payload: Record<string, unknown> }>;
+    const firstSeq = lastSeq - inline.length + 1;
+    return { key, lastSeq, events: inline.map((event, index) => ({ seq: firstSeq + index, type: event.type, payload: event.payload })) };
+  } catch {
+    return { key, lastSeq };
+  }
 }
 
 export async function readChatEvents(db: Queryable, chatId: string, afterSeq: number, limit = 1000): Promise<StoredChatEvent[]> {

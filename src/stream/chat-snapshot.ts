@@ -33,16 +33,14 @@ export async function loadChatSnapshot(pool: Pool, chatId: string): Promise<Chat
       STEP_BOUNDARY_EVENTS,
     ]);
     const boundarySeq = boundary.rows[0]?.seq ?? 0;
-    const [lastBoundary, parts, messages, queue] = await Promise.all([
-      client.query<{ type: string; payload: Record<string, unknown> }>('SELECT type, payload FROM chat_events WHERE chat_id = $1 AND seq = $2', [chatId, boundarySeq]),
-      client.query<{ payload: Record<string, unknown> }>(`SELECT payload FROM chat_events WHERE chat_id = $1 AND seq > $2 AND seq <= $3 AND type = 'message_part' ORDER BY seq`, [
-        chatId,
-        boundarySeq,
-        seq,
-      ]),
-      client.query<MessageRow>(`SELECT * FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'model' ORDER BY id`, [chatId]),
-      client.query<QueuedRow>(`SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued' ORDER BY position, id`, [chatId]),
-    ]);
+    // One connection runs one query at a time: these are sequential on purpose.
+    const lastBoundary = await client.query<{ type: string; payload: Record<string, unknown> }>('SELECT type, payload FROM chat_events WHERE chat_id = $1 AND seq = $2', [chatId, boundarySeq]);
+    const parts = await client.query<{ payload: Record<string, unknown> }>(
+      `SELECT payload FROM chat_events WHERE chat_id = $1 AND seq > $2 AND seq <= $3 AND type = 'message_part' ORDER BY seq`,
+      [chatId, boundarySeq, seq],
+    );
+    const messages = await client.query<MessageRow>(`SELECT * FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'model' ORDER BY id`, [chatId]);
+    const queue = await client.query<QueuedRow>(`SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued' ORDER BY position, id`, [chatId]);
     await client.query('COMMIT');
     const events: SnapshotEvent[] = [{ type: 'status', payload: { type: 'status', status: row.status } }];
     const retry = lastBoundary.rows[0];

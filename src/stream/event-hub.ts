@@ -9,7 +9,7 @@
  * the database when it drains.
  */
 import pg from 'pg';
-import { type StoredChatEvent } from '../db/chat-events.js';
+import { parseEventNotification, type StoredChatEvent } from '../db/chat-events.js';
 import { type Pool, type Queryable } from '../db/pool.js';
 import { type Logger } from '../logger.js';
 
@@ -107,10 +107,18 @@ export class EventHub {
   private async connect(): Promise<void> {
     const listener = new pg.Client({ connectionString: this.connectionString, application_name: `chatd-listener-${this.source.channel}` });
     listener.on('notification', (notification) => {
-      const [chatId, seq] = (notification.payload ?? '').split(':');
-      if (chatId === undefined || seq === undefined) return;
-      const feed = this.feeds.get(chatId);
-      if (feed !== undefined && Number(seq) > feed.lastSeq) void this.fetch(feed);
+      const parsed = parseEventNotification(notification.payload ?? '');
+      if (parsed === undefined) return;
+      const feed = this.feeds.get(parsed.key);
+      if (feed === undefined || parsed.lastSeq <= feed.lastSeq) return;
+      const inline = parsed.events;
+      // Contiguous with what we hold and carried inline: no read needed.
+      if (inline !== undefined && inline.length > 0 && !feed.fetching && inline[0]!.seq === feed.lastSeq + 1) {
+        this.append(feed, inline);
+        for (const subscriber of feed.subscribers) void this.pump(feed, subscriber);
+        return;
+      }
+      void this.fetch(feed);
     });
     listener.on('error', (error) => this.logger.warn({ err: error }, 'stream listener connection failed'));
     listener.on('end', () => {
@@ -148,9 +156,7 @@ export class EventHub {
         for (;;) {
           const events = await this.source.read(this.pool, feed.chatId, feed.lastSeq, CATCH_UP_BATCH);
           if (events.length === 0) break;
-          feed.ring.push(...events);
-          if (feed.ring.length > RING_SIZE) feed.ring.splice(0, feed.ring.length - RING_SIZE);
-          feed.lastSeq = events[events.length - 1]!.seq;
+          this.append(feed, events);
           if (events.length < CATCH_UP_BATCH) break;
         }
         for (const subscriber of feed.subscribers) void this.pump(feed, subscriber);
@@ -162,6 +168,14 @@ export class EventHub {
     }
   }
 
+  private append(feed: Feed, events: StoredChatEvent[]): void {
+    // The ring only ever holds a contiguous run of seqs ending at lastSeq.
+    if (feed.ring.length > 0 && events[0]!.seq !== feed.lastSeq + 1) feed.ring = [];
+    feed.ring.push(...events);
+    if (feed.ring.length > RING_SIZE) feed.ring.splice(0, feed.ring.length - RING_SIZE);
+    feed.lastSeq = events[events.length - 1]!.seq;
+  }
+
   /** Delivers what lies after the subscriber's cursor: from the ring when it covers it, else the database. */
   private async pump(feed: Feed, subscriber: Subscriber): Promise<void> {
     if (subscriber.pumping) return;
@@ -171,7 +185,7 @@ export class EventHub {
         const first = feed.ring[0];
         let events: StoredChatEvent[];
         if (first !== undefined && first.seq <= subscriber.cursor + 1) {
-          events = feed.ring.filter((event) => event.seq > subscriber.cursor);
+          events = feed.ring.slice(subscriber.cursor + 1 - first.seq);
         } else {
           events = await this.source.read(this.pool, feed.chatId, subscriber.cursor, CATCH_UP_BATCH);
         }
