@@ -7,6 +7,7 @@ import { type Client } from '@temporalio/client';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
 import { createChatCommands } from '../temporal/chat-client.js';
+import { createAiSdkRouter } from './ai-sdk-routes.js';
 import { createAuthMiddleware } from './auth.js';
 import { createChatRouter } from './chat-routes.js';
 import { createHealthRouter } from './health-routes.js';
@@ -35,20 +36,20 @@ export function createApp(dependencies: ApiDependencies): Express {
     response.json(openApi);
   });
   const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
-  const auth = createAuthMiddleware(dependencies.pool);
+  app.use('/api/v1', createAuthMiddleware(dependencies.pool));
   if (dependencies.eventHubs !== undefined) {
     app.use(
       '/api/v1',
-      auth,
       createStreamRouter({
         pool: dependencies.pool,
         hubs: dependencies.eventHubs,
         logger: dependencies.logger,
         ...(dependencies.streamKeepAliveMs === undefined ? {} : { keepAliveMs: dependencies.streamKeepAliveMs }),
       }),
+      createAiSdkRouter({ pool: dependencies.pool, hub: dependencies.eventHubs.chats, commands }),
     );
   }
-  app.use('/api/v1', auth, createChatRouter({ pool: dependencies.pool, commands }));
+  app.use('/api/v1', createChatRouter({ pool: dependencies.pool, commands }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(dependencies.logger));
   return app;

@@ -242,8 +242,12 @@ describe('chat workflow scenarios (with replay histories)', () => {
     }
     await waitForIdle(alice, chat.id);
     const handle = harness.client.workflow.getHandle(chatWorkflowId(chatId));
-    const description = await handle.describe();
-    expect(description.runId).not.toBe(started.firstExecutionRunId);
+    // The chat settles (and says so in PostgreSQL) just before its workflow continues as new.
+    const newRunId = await waitFor(async () => {
+      const description = await handle.describe();
+      return description.runId !== started.firstExecutionRunId ? description.runId : undefined;
+    }, 'the workflow to continue as new');
+    expect(newRunId).not.toBe(started.firstExecutionRunId);
     // The dedupe table crossed continue-as-new: a resend is recognised.
     const resend = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'message 0', client_message_id: 'm0' });
     expect(resend.status, JSON.stringify(resend.body)).toBe(200);
