@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readChatEvents } from '../db/chat-events.js';
@@ -7,6 +10,7 @@ import { apiClient, type ApiClient } from '../../test/support/http.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
 import { createChat, listMessages, script, textOf, waitForFirstDelta, waitForIdle } from '../../test/support/chat-helpers.js';
 import { openSse, type SseEvent } from '../../test/support/sse.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../../test/support/worker-process-control.js';
 
 const API_PROCESS = fileURLToPath(new URL('../../test/support/api-process.ts', import.meta.url));
 
@@ -155,6 +159,27 @@ describe('GET /api/v1/chats/:id/stream', () => {
     await quiet.waitUntil(() => quiet.comments >= 2, 'two keep-alive comments', 5_000);
     quiet.close();
   });
+
+});
+
+describe('the stream across processes: two API processes, two worker processes', () => {
+  let harness: Harness;
+  let alice: ApiClient;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    harness = await startHarness({ startWorker: false });
+    alice = apiClient(harness.apiUrl, harness.alice.key);
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'chatd-stream-'));
+    workers.push(await spawnWorkerProcess(harness, path.join(scratch, 'tools-a.log')), await spawnWorkerProcess(harness, path.join(scratch, 'tools-b.log')));
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.kill();
+    await harness?.stop();
+  });
+
+  const streamUrl = (chatId: string, query = '') => `${harness.apiUrl}/api/v1/chats/${chatId}/stream${query}`;
 
   it('reconstructs a turn exactly after the API process it streamed from is killed mid-turn', async () => {
     const other = await spawnApiProcess(harness);
