@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readChatEvents } from '../db/chat-events.js';
 import { ChatStreamEvent } from '../domain/stream-event.js';
-import { apiClient, type ApiClient } from '../../test/support/http.js';
+import { apiClient, type ApiClient, waitFor } from '../../test/support/http.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
 import { createChat, listMessages, script, textOf, waitForFirstDelta, waitForIdle } from '../../test/support/chat-helpers.js';
 import { openSse, type SseEvent } from '../../test/support/sse.js';
@@ -136,6 +137,30 @@ describe('GET /api/v1/chats/:id/stream', () => {
     expect(resumed.events[0]!.id).toBe(cursor + 1);
     bobWatch.close();
     expect(bobWatch.events.filter((event) => event.data.chat.id === chat.id)).toEqual([]);
+  });
+
+  it('never lets a subscriber that stops reading stall the turn or other subscribers, and catches it up exactly', async () => {
+    const chat = await createChat(alice, { content: script({ steps: [{ text: 'x'.repeat(1024), repeat: 4096, chunks: 256, delayMs: 2 }] }) });
+    // A subscriber that reads nothing until the turn is over.
+    const slowResponse = await new Promise<IncomingMessage>((resolve, reject) => {
+      const slowRequest = httpGet(streamUrl(chat.id, '?after=0'), { headers: { authorization: `Bearer ${harness.alice.key}` } }, resolve);
+      slowRequest.on('error', reject);
+    });
+    slowResponse.pause();
+    const fast = await openSse(streamUrl(chat.id, '?after=0'), harness.alice.key);
+    await fast.waitUntil((events) => assistantMessage(events) !== undefined, 'the fast subscriber to get the whole turn', 60_000);
+    fast.close();
+    await waitForIdle(alice, chat.id);
+    // Now the slow one reads: it gets every event exactly once, in order.
+    let body = '';
+    slowResponse.setEncoding('utf8');
+    slowResponse.on('data', (chunk: string) => (body += chunk));
+    slowResponse.resume();
+    const logged = await readChatEvents(harness.pool, chat.id, 0, 100_000);
+    await waitFor(async () => (body.includes(`id: ${logged[logged.length - 1]!.seq}\n`) ? true : undefined), 'the slow subscriber to catch up', 30_000);
+    slowResponse.destroy();
+    const ids = [...body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+    expect(ids).toEqual(logged.map((event) => event.seq));
   });
 
   it('answers 404 for another user’s chat and 400 for a bad cursor', async () => {

@@ -14,6 +14,8 @@ export const SCRIPT_PREFIX = 'script:';
 
 export const ScriptStep = z.object({
   text: z.string().default(''),
+  /** The text is this many copies of `text` (large replies without large requests). */
+  repeat: z.number().int().min(1).max(1_000_000).default(1),
   reasoning: z.string().default(''),
   /** How many deltas the text is split into. */
   chunks: z.number().int().min(1).default(1),
@@ -71,7 +73,8 @@ export class ScriptModel extends BuiltinStreamModel {
     }
     const lastUser = options.prompt.map((message) => message.role).lastIndexOf('user');
     const stepIndex = options.prompt.slice(lastUser + 1).filter((message) => message.role === 'assistant').length;
-    const step = script.steps[stepIndex] ?? { text: 'Script finished.', reasoning: '', chunks: 1, delayMs: 0, toolCalls: [], failAttempts: 0, failAfterChunks: 0 };
+    const step = script.steps[stepIndex] ?? { text: 'Script finished.', repeat: 1, reasoning: '', chunks: 1, delayMs: 0, toolCalls: [], failAttempts: 0, failAfterChunks: 0 };
+    const text = step.text.repeat(step.repeat);
     // chatd passes the activity attempt to built-in models only (real providers never see it).
     const attempt = Number((options.providerOptions?.script as { attempt?: number } | undefined)?.attempt ?? 1);
     const failing = attempt <= step.failAttempts;
@@ -81,7 +84,7 @@ export class ScriptModel extends BuiltinStreamModel {
       yield { type: 'reasoning-delta', id: 'reasoning-0', delta: step.reasoning };
       yield { type: 'reasoning-end', id: 'reasoning-0' };
     }
-    const pieces = splitInto(step.text, step.chunks);
+    const pieces = splitInto(text, step.chunks);
     if (pieces.length > 0) yield { type: 'text-start', id: 'text-0' };
     let sent = 0;
     for (const piece of pieces) {
@@ -103,7 +106,7 @@ export class ScriptModel extends BuiltinStreamModel {
     yield {
       type: 'finish',
       finishReason: { unified: step.toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
-      usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(step.text + step.reasoning)),
+      usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(text + step.reasoning)),
     };
   }
 }
