@@ -8,24 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LanguageModelV3CallOptions, type LanguageModelV3StreamPart } from '@ai-sdk/provider';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { migrate } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
-import { createApiKey, ensureUser } from '../src/db/users.js';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
-import { findFreePort } from '../src/dev/process-tree.js';
-import { findTemporalCli } from '../src/dev/temporal-cli.js';
 import { resolveBuiltinModel } from '../src/llm/model-registry.js';
 import { BuiltinStreamModel, delay, usageOf } from '../src/llm/stream-model.js';
 import { createChatWorker } from '../src/main/worker.js';
-import { workflowBundlerOptions, workflowsEntryPath } from '../src/temporal/workflow-bundle.js';
-import { CHAT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { runBenchmark, startBenchEnvironment } from './bench-environment.js';
+
 
 const TOKENS = Number(process.env.BENCH_STREAM_TOKENS ?? 50);
 const TOKEN_INTERVAL_MS = 20;
@@ -77,35 +66,19 @@ function lines(child: ChildProcess, onLine: (line: string) => void): void {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'chatd-bench-stream-'));
-  const cliPath = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH });
-  const environment = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cliPath },
-      searchAttributes: [...CHAT_SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
-    },
-  });
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort(), passwordFile: path.join(scratch, 'pg-password'), disposable: true });
-  const children: ChildProcess[] = [];
+  const bench = await startBenchEnvironment();
+  const { pool, bundlePath, children } = bench;
+  const key = bench.apiKey;
   try {
-    const pool = createPool(postgres.url, { max: 20 });
-    await migrate(pool);
     const echoModel = randomUUID();
     const clockModel = randomUUID();
     await pool.query(`INSERT INTO model_configs (id, provider, model, display_name, is_default) VALUES ($1, 'echo', 'echo', 'Echo', true), ($2, 'clock', 'clock', 'Clock', false)`, [
       echoModel,
       clockModel,
     ]);
-    const user = await ensureUser(pool, 'bench', false);
-    const key = await createApiKey(pool, user.id);
-    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntryPath(), webpackConfigHook: workflowBundlerOptions, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-    const bundlePath = path.join(scratch, 'bundle.js');
-    await writeFile(bundlePath, code);
     const taskQueue = 'bench-stream';
     const { worker } = await createChatWorker({
-      address: environment.address,
+      address: bench.temporalAddress,
       namespace: 'default',
       taskQueue,
       activityDependencies: { pool, resolveModel: (config) => (config.provider === 'clock' ? new ClockModel() : resolveBuiltinModel(config)) },
@@ -115,7 +88,7 @@ async function main(): Promise<void> {
 
     // The API server in its own process.
     const api = spawn(process.execPath, ['--import', 'tsx', API_PROCESS], {
-      env: { ...process.env, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: environment.address, TASK_QUEUE: taskQueue },
+      env: { ...process.env, DATABASE_URL: bench.databaseUrl, TEMPORAL_ADDRESS: bench.temporalAddress, TASK_QUEUE: taskQueue },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(api);
@@ -189,19 +162,9 @@ async function main(): Promise<void> {
     console.log('  targets with 100 subscribers: p50 ≤ 10 ms, p99 ≤ 50 ms (anchor: Workflow Streams ≈ 100 ms a round trip)\n');
     worker.shutdown();
     await workerRun;
-    await pool.end();
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await environment.teardown();
-    await postgres.stop();
-    await rm(scratch, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -13,29 +13,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { streamText } from 'ai';
 import pg from 'pg';
 import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
-import { migrate } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
-import { createApiKey, ensureUser } from '../src/db/users.js';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
-import { findFreePort } from '../src/dev/process-tree.js';
-import { findTemporalCli } from '../src/dev/temporal-cli.js';
 import { ScriptModel, scriptMessage } from '../src/llm/script-model.js';
 import { createLogger } from '../src/logger.js';
 import { startApiServer } from '../src/main/api.js';
 import { createChatWorker } from '../src/main/worker.js';
-import { workflowBundlerOptions, workflowsEntryPath } from '../src/temporal/workflow-bundle.js';
-import { CHAT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { chatWorkflowId } from '../src/workflows/definitions.js';
+import { runBenchmark, startBenchEnvironment } from './bench-environment.js';
+
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
 const RECOVERIES = Number(process.env.BENCH_RECOVERIES ?? 5);
@@ -104,32 +94,19 @@ async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'chatd-bench-'));
-  const cliPath = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH });
-  const environment = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cliPath }, searchAttributes: [...CHAT_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'system.enableActivityEagerExecution=true'] },
-  });
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort(), passwordFile: path.join(scratch, 'pg-password'), disposable: true });
-  const children: ChildProcess[] = [];
+  const bench = await startBenchEnvironment();
+  const { pool, bundlePath, scratch, children } = bench;
+  const key = bench.apiKey;
   try {
-    const pool = createPool(postgres.url, { max: 20 });
-    await migrate(pool);
     const modelId = randomUUID();
     await pool.query(`INSERT INTO model_configs (id, provider, model, display_name, is_default) VALUES ($1, 'script', 'script', 'Script', true)`, [modelId]);
-    const user = await ensureUser(pool, 'bench', false);
-    const key = await createApiKey(pool, user.id);
-    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntryPath(), webpackConfigHook: workflowBundlerOptions, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-    const bundlePath = path.join(scratch, 'bundle.js');
-    await writeFile(bundlePath, code);
-
-    const connection = await Connection.connect({ address: environment.address });
+    const connection = await Connection.connect({ address: bench.temporalAddress });
     const client = new Client({ connection });
     const taskQueue = 'bench-latency';
-    const { worker } = await createChatWorker({ address: environment.address, namespace: 'default', taskQueue, activityDependencies: { pool }, workflowBundle: { codePath: bundlePath } });
+    const { worker } = await createChatWorker({ address: bench.temporalAddress, namespace: 'default', taskQueue, activityDependencies: { pool }, workflowBundle: { codePath: bundlePath } });
     const workerRun = worker.run();
     const api = await startApiServer({ pool, temporalClient: client, logger: createLogger('silent'), taskQueue, host: '127.0.0.1', port: 0 });
-    const listener = new pg.Client({ connectionString: postgres.url });
+    const listener = new pg.Client({ connectionString: bench.databaseUrl });
     await listener.connect();
     await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
     const watcher = new PartWatcher(listener, pool);
@@ -180,7 +157,7 @@ async function main(): Promise<void> {
 
     // Recovery: two worker processes on their own queue; kill the one streaming.
     const recoveryQueue = 'bench-recovery';
-    const workerEnv = { DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: environment.address, TASK_QUEUE: recoveryQueue, WORKFLOW_BUNDLE: bundlePath, TOOL_LOG: path.join(scratch, 'tools.log') };
+    const workerEnv = { DATABASE_URL: bench.databaseUrl, TEMPORAL_ADDRESS: bench.temporalAddress, TASK_QUEUE: recoveryQueue, WORKFLOW_BUNDLE: bundlePath, TOOL_LOG: path.join(scratch, 'tools.log') };
     const recoveryApi = await startApiServer({ pool, temporalClient: client, logger: createLogger('silent'), taskQueue: recoveryQueue, host: '127.0.0.1', port: 0 });
     const byIdentity = new Map<string, ChildProcess>();
     const ensureWorkers = async () => {
@@ -233,19 +210,9 @@ async function main(): Promise<void> {
     await workerRun;
     await listener.end();
     await connection.close();
-    await pool.end();
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await environment.teardown();
-    await postgres.stop();
-    await rm(scratch, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

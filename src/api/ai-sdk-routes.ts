@@ -22,6 +22,7 @@ import { type Pool } from '../db/pool.js';
 import { type EventHub } from '../stream/event-hub.js';
 import { type ChatCommands } from '../temporal/chat-client.js';
 import { currentUser } from './auth.js';
+import { startEventStream } from './event-stream.js';
 import { fallbackTitle } from './chat-routes.js';
 import { HttpError } from './http-error.js';
 import { parseRequest } from './validate.js';
@@ -116,17 +117,6 @@ class UiChunkTranslator {
   }
 }
 
-function startUiStream(response: Response): void {
-  response.status(200).set({
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-vercel-ai-ui-message-stream': 'v1',
-    'x-accel-buffering': 'no',
-  });
-  response.flushHeaders();
-}
-
 /** Streams the turn whose events follow `afterSeq` as UI message chunks, ending when the chat is idle. */
 function streamTurn(request: Request, response: Response, hub: EventHub, chatId: string, afterSeq: number): void {
   const translator = new UiChunkTranslator(afterSeq);
@@ -188,7 +178,7 @@ export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; com
     } else {
       await dependencies.commands.sendMessage(chatId, { content, modelConfigId: null, busyBehavior: 'queue', clientMessageId: last.id });
     }
-    startUiStream(response);
+    startEventStream(response, { 'x-vercel-ai-ui-message-stream': 'v1' });
     streamTurn(request, response, dependencies.hub, chatId, afterSeq);
   });
 
@@ -206,7 +196,7 @@ export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; com
       `SELECT max(seq) AS seq FROM chat_events WHERE chat_id = $1 AND type = 'message' AND payload->'message'->>'role' = 'user'`,
       [chat.id],
     );
-    startUiStream(response);
+    startEventStream(response, { 'x-vercel-ai-ui-message-stream': 'v1' });
     streamTurn(request, response, dependencies.hub, chat.id, Math.max(0, (rows[0]?.seq ?? 1) - 1));
   });
 

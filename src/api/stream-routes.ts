@@ -16,6 +16,7 @@ import { currentWatchSeq } from '../db/watch-events.js';
 import { type EventHub } from '../stream/event-hub.js';
 import { loadChatSnapshot } from '../stream/chat-snapshot.js';
 import { currentUser } from './auth.js';
+import { startEventStream } from './event-stream.js';
 import { HttpError } from './http-error.js';
 
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
@@ -62,17 +63,6 @@ function relay(request: Request, response: Response, hub: EventHub, key: string,
     clearInterval(keepAlive);
     subscription.close();
   });
-}
-
-function startEventStream(response: Response): void {
-  response.status(200).set({
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  response.flushHeaders();
-  response.socket?.setNoDelay(true);
 }
 
 export function createStreamRouter(dependencies: { pool: Pool; hubs: { chats: EventHub; watch: EventHub }; logger: Logger; keepAliveMs?: number }): Router {
