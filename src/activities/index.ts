@@ -32,7 +32,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     applyEdit: store.applyEdit,
     recordToolResults: store.recordToolResults,
     insertSyntheticToolResults: store.insertSyntheticToolResults,
-    recordSubmittedToolResults: (input: Parameters<typeof store.recordSubmittedToolResults>[0]) => store.recordSubmittedToolResults(input),
+    recordSubmittedToolResults: store.recordSubmittedToolResults,
     updateChatFields: store.updateChatFields,
     llmStep: createLlmStepActivity({
       pool: dependencies.pool,

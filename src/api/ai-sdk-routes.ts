@@ -161,7 +161,7 @@ export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; com
     if (text.trim() === '') throw new HttpError(400, 'Message content must not be empty.');
     const content: ChatMessagePart[] = [{ type: 'text', text }];
     const chatId = await resolveChatId(user.id, body.id);
-    const existing = await reads.getChatForTurn(chatId);
+    const existing = await reads.getChat(chatId);
     if (existing !== undefined && existing.owner_id !== user.id) throw new HttpError(404, 'Chat not found.');
     const afterSeq = existing?.event_seq ?? 0;
     if (existing === undefined) {

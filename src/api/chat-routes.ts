@@ -98,7 +98,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const content = toParts(body.content);
     const modelConfigId = await checkModel(body.model_config_id);
     const chatId = chatIdFor(user.id, body.client_message_id);
-    const existing = await reads.getChatForTurn(chatId);
+    const existing = await reads.getChat(chatId);
     if (existing !== undefined && existing.owner_id === user.id) {
       response.status(201).json(chatFromRow(existing));
       return;
@@ -113,7 +113,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       dynamicTools: body.dynamic_tools ?? [],
       clientMessageId: body.client_message_id ?? null,
     });
-    const created = await reads.getChatForTurn(chatId);
+    const created = await reads.getChat(chatId);
     if (created === undefined) throw new Error(`chat ${chatId} was created but cannot be read`);
     response.status(201).json(chatFromRow(created));
   });
@@ -143,7 +143,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (body.archived === true && chat.archived) throw new HttpError(400, 'Chat is already archived.');
     if (body.archived === false && !chat.archived) throw new HttpError(400, 'Chat is not archived.');
     await commands.updateChat(chat.id, body);
-    response.json(chatFromRow((await reads.getChatForTurn(chat.id))!));
+    response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 
   router.get('/chats/:chatId/messages', async (request, response) => {
@@ -193,7 +193,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
   router.post('/chats/:chatId/interrupt', async (request, response) => {
     const chat = await ownedChat(request);
     await commands.interrupt(chat.id);
-    response.json(chatFromRow((await reads.getChatForTurn(chat.id))!));
+    response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 
   router.post('/chats/:chatId/queue/:queuedId/promote', async (request, response) => {

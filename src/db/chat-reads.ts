@@ -20,7 +20,7 @@ export interface ChatListFilter {
 
 export function createChatReads(db: Queryable) {
   return {
-    async getChatForTurn(chatId: string): Promise<ChatRow | undefined> {
+    async getChat(chatId: string): Promise<ChatRow | undefined> {
       const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId]);
       return rows[0];
     },
@@ -101,11 +101,6 @@ export function createChatReads(db: Queryable) {
     async loadPromptMessages(chatId: string): Promise<PromptSourceMessage[]> {
       const { rows } = await db.query<MessageRow>(`SELECT role, content FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' ORDER BY id`, [chatId]);
       return rows.map((row) => ({ role: row.role, content: row.content }));
-    },
-
-    async getModelConfig(id: string): Promise<ModelConfigRecord | undefined> {
-      const { rows } = await db.query<ModelConfigRecord>('SELECT id, provider, model, display_name, context_limit, max_output_tokens FROM model_configs WHERE id = $1', [id]);
-      return rows[0];
     },
 
     async isUsableModelConfig(id: string): Promise<boolean> {

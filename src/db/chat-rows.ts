@@ -3,7 +3,7 @@
  * with the domain schemas, so a malformed row fails loudly instead of reaching a client.
  */
 import { z } from 'zod';
-import { Chat, ChatError, ChatMessage, ChatMessagePart, Labels, QueuedMessage, Usage, type ChatStatus } from '../domain/chat.js';
+import { type Chat, ChatError, type ChatMessage, ChatMessagePart, Labels, type QueuedMessage, Usage, type ChatStatus } from '../domain/chat.js';
 
 export interface ChatRow {
   id: string;
@@ -95,6 +95,3 @@ export function queuedMessageFromRow(row: QueuedRow): QueuedMessage {
     created_at: row.created_at.toISOString(),
   };
 }
-
-// Re-exported so callers validating API output use the same schemas.
-export { Chat, ChatMessage, QueuedMessage };

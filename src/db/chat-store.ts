@@ -89,7 +89,7 @@ function turnKey(turn: number, suffix: string): string {
 }
 
 export function createChatStore(pool: Pool) {
-  return {
+  const store = {
     /** Inserts the chat, its system prompt and first user message, running turn 1. Idempotent by chat id. */
     async createChat(input: { chatId: string; turn: number; create: CreateChatInput }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
@@ -323,7 +323,7 @@ export function createChatStore(pool: Pool) {
     /** Records the client's results for the pending dynamic calls and resumes the turn. */
     async recordSubmittedToolResults(input: { chatId: string; turn: number; results: Array<{ tool_call_id: string; output: unknown; is_error: boolean }>; pendingToolCalls: PendingToolCall[] }): Promise<void> {
       const names = new Map(input.pendingToolCalls.map((call) => [call.tool_call_id, call.tool_name]));
-      await this.recordToolResults({
+      await store.recordToolResults({
         chatId: input.chatId,
         turn: input.turn,
         results: input.results.map((result) => ({ toolCallId: result.tool_call_id, toolName: names.get(result.tool_call_id) ?? 'unknown', result: result.output, isError: result.is_error })),
@@ -352,6 +352,7 @@ export function createChatStore(pool: Pool) {
       });
     },
   };
+  return store;
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;

@@ -31,11 +31,6 @@ function toUser(row: UserRow): User {
   return { id: row.id, name: row.name, isAdmin: row.is_admin };
 }
 
-export async function findUserByName(db: Queryable, name: string): Promise<User | undefined> {
-  const { rows } = await db.query<UserRow>('SELECT id, name, is_admin FROM users WHERE name = $1', [name]);
-  return rows[0] === undefined ? undefined : toUser(rows[0]);
-}
-
 /** Creates a user (or returns the existing one with that name). */
 export async function ensureUser(db: Queryable, name: string, isAdmin: boolean): Promise<User> {
   const { rows } = await db.query<UserRow>(

@@ -97,13 +97,6 @@ export class EventHub {
     };
   }
 
-  /** Number of chats and subscribers currently served (for metrics and tests). */
-  stats(): { chats: number; subscribers: number } {
-    let subscribers = 0;
-    for (const feed of this.feeds.values()) subscribers += feed.subscribers.size;
-    return { chats: this.feeds.size, subscribers };
-  }
-
   private async connect(): Promise<void> {
     const listener = new pg.Client({ connectionString: this.connectionString, application_name: `chatd-listener-${this.source.channel}` });
     listener.on('notification', (notification) => {
