@@ -23,7 +23,7 @@ export async function createChat(api: ApiClient, body: Record<string, unknown>):
   return response.body;
 }
 
-export async function waitForStatus(api: ApiClient, chatId: string, status: string, timeoutMs = 20_000): Promise<any> {
+export async function waitForStatus(api: ApiClient, chatId: string, status: string, timeoutMs = 45_000): Promise<any> {
   return waitFor(
     async () => {
       const response = await api.get(`/api/v1/chats/${chatId}`);
@@ -58,9 +58,19 @@ export async function waitForFirstDelta(pool: Pool, chatId: string): Promise<voi
 
 /** Waits until the chat's workflow has settled on `status` with nothing left to do. */
 export async function waitForIdle(api: ApiClient, chatId: string): Promise<any> {
-  return waitFor(async () => {
-    const response = await api.get(`/api/v1/chats/${chatId}`);
-    const chat = response.body;
-    return (chat.status === 'waiting' || chat.status === 'error') && chat.queued_count === 0 ? chat : undefined;
-  }, `chat ${chatId} to become idle`);
+  try {
+    return await waitFor(async () => {
+      const response = await api.get(`/api/v1/chats/${chatId}`);
+      const chat = response.body;
+      return (chat.status === 'waiting' || chat.status === 'error') && chat.queued_count === 0 ? chat : undefined;
+    }, `chat ${chatId} to become idle`);
+  } catch (error) {
+    // Say where it stopped, so a stall can be told from a slow machine.
+    const chat = (await api.get(`/api/v1/chats/${chatId}`)).body;
+    const { messages, queued_messages } = await listMessages(api, chatId);
+    throw new Error(
+      `${(error as Error).message}; last seen status=${chat.status} queued_count=${chat.queued_count} queue=${queued_messages.length} messages=${messages.map((message) => message.role[0]).join('')}`,
+      { cause: error },
+    );
+  }
 }

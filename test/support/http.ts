@@ -30,7 +30,7 @@ export function apiClient(baseUrl: string, key?: string) {
 export type ApiClient = ReturnType<typeof apiClient>;
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, description: string, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T | undefined>, description: string, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -25,7 +25,7 @@ export async function openSse(url: string, key: string, headers: Record<string, 
     events: [],
     comments: 0,
     lastEventId: () => [...connection.events].reverse().find((event) => event.id !== undefined)?.id,
-    waitUntil: async (predicate, description, timeoutMs = 20_000) => {
+    waitUntil: async (predicate, description, timeoutMs = 45_000) => {
       await waitFor(async () => (predicate(connection.events) ? true : undefined), description, timeoutMs);
     },
     close: () => controller.abort(),
