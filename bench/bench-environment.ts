@@ -10,7 +10,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { migrate } from '../src/db/migrate.js';
-import { createPool, type Pool } from '../src/db/pool.js';
+import { createPool, createStreamPool, type Pool } from '../src/db/pool.js';
 import { createApiKey, ensureUser } from '../src/db/users.js';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import { findFreePort } from '../src/dev/process-tree.js';
@@ -22,6 +22,8 @@ export interface BenchEnvironment {
   temporalAddress: string;
   databaseUrl: string;
   pool: Pool;
+  /** A worker's second pool, for streamed parts, as `chatd worker` makes one. */
+  streamPool: Pool;
   bundlePath: string;
   scratch: string;
   apiKey: string;
@@ -44,6 +46,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   });
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort(), passwordFile: path.join(scratch, 'pg-password'), disposable: true });
   const pool = createPool(postgres.url, { max: 20 });
+  const streamPool = createStreamPool(postgres.url);
   await migrate(pool);
   const user = await ensureUser(pool, 'bench', false);
   const apiKey = await createApiKey(pool, user.id);
@@ -55,6 +58,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     temporalAddress: temporal.address,
     databaseUrl: postgres.url,
     pool,
+    streamPool,
     bundlePath,
     scratch,
     apiKey,
@@ -62,6 +66,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     async stop() {
       for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
       await pool.end().catch(() => undefined);
+      await streamPool.end().catch(() => undefined);
       await temporal.teardown();
       await postgres.stop();
       await rm(scratch, { recursive: true, force: true });

@@ -2,7 +2,8 @@
  * `npm run bench:stream` (also part of `npm run bench`): token latency from the LLM activity to
  * SSE clients in another process, through an API server in a third process, with 1, 100 and
  * 1,000 subscribers on one chat and 100 and 1,000 spread over 100 chats; plus the API
- * process's CPU time and memory while it streams. A `clock` model stamps each token with the
+ * process's CPU time and memory, and the worker's CPU time, while it streams.
+ * BENCH_SCENARIOS (e.g. `100x1,1x100`: chats x subscribers per chat) runs a subset. A `clock` model stamps each token with the
  * wall-clock time the activity received it; the client process subtracts on arrival.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       address: bench.temporalAddress,
       namespace: 'default',
       taskQueue,
-      activityDependencies: { pool, resolveModel: (config) => (config.provider === 'clock' ? new ClockModel() : resolveBuiltinModel(config)) },
+      activityDependencies: { pool, streamPool: bench.streamPool, resolveModel: (config) => (config.provider === 'clock' ? new ClockModel() : resolveBuiltinModel(config)) },
       workflowBundle: { codePath: bundlePath },
     });
     const workerRun = worker.run();
@@ -117,9 +118,9 @@ async function main(): Promise<void> {
       { chats: 1, perChat: 1000 },
       { chats: 100, perChat: 1 },
       { chats: 100, perChat: 10 },
-    ];
+    ].filter((scenario) => process.env.BENCH_SCENARIOS === undefined || process.env.BENCH_SCENARIOS.split(',').includes(`${scenario.chats}x${scenario.perChat}`));
     console.log(`\nToken latency, LLM activity → SSE client in another process (${TOKENS} tokens per chat, one every ${TOKEN_INTERVAL_MS} ms)`);
-    console.log('  subscribers        chats   p50        p99        API CPU      API RSS');
+    console.log('  subscribers        chats   p50        p99        API CPU   API RSS   worker CPU (% of a core)');
     const verbose = process.env.BENCH_VERBOSE === '1';
     const note = (text: string): void => {
       if (verbose) process.stderr.write(`bench: ${text}\n`);
@@ -146,16 +147,19 @@ async function main(): Promise<void> {
       await connected;
       note('clients connected');
       const before = processUsage(api.pid!);
+      const workerBefore = process.cpuUsage();
       const started = performance.now();
       await Promise.all(chatIds.map((chatId) => post(`/api/v1/chats/${chatId}/messages`, { content: 'tick', model_config_id: clockModel })));
       note('messages sent');
       const { p50, p99, deliveries } = await result;
       const seconds = (performance.now() - started) / 1000;
       const after = processUsage(api.pid!);
+      const workerCpu = process.cpuUsage(workerBefore);
       const subscribers = scenario.chats * scenario.perChat;
-      const cpu = `${(((after.cpuSeconds - before.cpuSeconds) / seconds) * 100).toFixed(0)}% of a core`;
+      const cpu = `${(((after.cpuSeconds - before.cpuSeconds) / seconds) * 100).toFixed(0)}%`;
+      const workerCpuShare = `${(((workerCpu.user + workerCpu.system) / 1e6 / seconds) * 100).toFixed(0)}%`;
       console.log(
-        `  ${String(subscribers).padEnd(18)} ${String(scenario.chats).padEnd(7)} ${`${p50.toFixed(1)} ms`.padEnd(10)} ${`${p99.toFixed(1)} ms`.padEnd(10)} ${cpu.padEnd(12)} ${after.rssMiB.toFixed(0)} MiB   (${deliveries} deliveries)`,
+        `  ${String(subscribers).padEnd(18)} ${String(scenario.chats).padEnd(7)} ${`${p50.toFixed(1)} ms`.padEnd(10)} ${`${p99.toFixed(1)} ms`.padEnd(10)} ${cpu.padEnd(9)} ${`${after.rssMiB.toFixed(0)} MiB`.padEnd(9)} ${workerCpuShare.padEnd(10)} (${deliveries} deliveries)`,
       );
       await Promise.all(chatIds.map(waitIdle));
     }

@@ -8,11 +8,17 @@ import { type Pool } from '../db/pool.js';
 import { type ModelResolver, resolveBuiltinModel } from '../llm/model-registry.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
-import { createPartPublisher } from './part-publisher.js';
+import { StreamWriter } from './part-publisher.js';
 import { createRunToolActivity } from './run-tool.activity.js';
 
 export interface ActivityDependencies {
   pool: Pool;
+  /**
+   * Connections for streamed message parts only (defaults to `pool`). Separate so a token
+   * never waits behind chat transactions for a connection: under load those hold theirs for
+   * several round trips, and a shared pool made token latency grow with the number of chats.
+   */
+  streamPool?: Pool;
   resolveModel?: ModelResolver;
   tools?: ToolRegistry;
 }
@@ -21,6 +27,7 @@ export function createActivities(dependencies: ActivityDependencies) {
   const store = createChatStore(dependencies.pool);
   const reads = createChatReads(dependencies.pool);
   const tools = dependencies.tools ?? new ToolRegistry();
+  const streamWriter = new StreamWriter(dependencies.streamPool ?? dependencies.pool);
   return {
     createChatRecord: store.createChat,
     insertUserMessage: store.insertUserMessage,
@@ -40,7 +47,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       reads,
       resolveModel: dependencies.resolveModel ?? resolveBuiltinModel,
       tools,
-      createPartPublisher: (chatId) => createPartPublisher(dependencies.pool, chatId),
+      createPartPublisher: (chatId) => streamWriter.publisherFor(chatId),
     }),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools }),
   };

@@ -46,6 +46,42 @@ export async function appendChatEvents(db: Queryable, chatId: string, events: Ne
   return last;
 }
 
+/**
+ * Appends events for many chats in one statement (one round trip and one commit for all of
+ * them), as the worker's stream writer does with the parts of every chat streaming at once.
+ * Chat rows are locked in id order with SKIP LOCKED, so the statement never waits behind a
+ * chat transaction in progress (nor deadlocks with another batch): chats it could not lock, or
+ * that no longer exist, come back in `skipped` with nothing written for them.
+ */
+export async function appendChatEventsForChats(db: Queryable, batches: Array<{ chatId: string; events: NewChatEvent[] }>): Promise<{ skipped: string[] }> {
+  const input = batches
+    .filter((batch) => batch.events.length > 0)
+    .map((batch) => {
+      const events = batch.events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } }));
+      return { chat_id: batch.chatId, events, inline: Buffer.byteLength(JSON.stringify(events)) < INLINE_NOTIFY_BYTES };
+    });
+  if (input.length === 0) return { skipped: [] };
+  const { rows } = await db.query<{ id: string }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(chat_id uuid, events jsonb, inline boolean)
+     ), locked AS (
+       SELECT c.id FROM chats c WHERE c.id IN (SELECT chat_id FROM input) ORDER BY c.id FOR UPDATE SKIP LOCKED
+     ), allocated AS (
+       UPDATE chats c SET event_seq = c.event_seq + jsonb_array_length(input.events)
+       FROM input, locked WHERE c.id = input.chat_id AND locked.id = c.id
+       RETURNING c.id, c.event_seq AS last_seq, input.events, input.inline
+     ), inserted AS (
+       INSERT INTO chat_events (chat_id, seq, type, payload)
+       SELECT a.id, a.last_seq - jsonb_array_length(a.events) + e.ordinality, e.event->>'type', e.event->'payload'
+       FROM allocated a, jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, ordinality)
+     )
+     SELECT a.id, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a`,
+    [JSON.stringify(input), CHAT_EVENTS_CHANNEL],
+  );
+  const written = new Set(rows.map((row) => row.id));
+  return { skipped: input.map((entry) => entry.chat_id).filter((chatId) => !written.has(chatId)) };
+}
+
 export interface StoredChatEvent {
   seq: number;
   type: string;

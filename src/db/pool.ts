@@ -23,18 +23,41 @@ export function createPool(connectionString: string, options: { max?: number; ap
   return pool;
 }
 
+/** The worker's pool for streamed message parts (see ActivityDependencies.streamPool). */
+export function createStreamPool(connectionString: string): pg.Pool {
+  return createPool(connectionString, { max: 10, applicationName: 'chatd-stream' });
+}
+
+const commitHooks = new WeakMap<Queryable, Array<() => Promise<void>>>();
+
+/**
+ * Runs `write` as late as possible in the current transaction: just before COMMIT when `db` is
+ * a client inside `withTransaction`, at once otherwise. For writes that take a lock shared by
+ * many transactions (the watch feed's per-user sequence), this holds that lock for one
+ * statement and the commit instead of the whole transaction.
+ */
+export async function runBeforeCommit(db: Queryable, write: () => Promise<void>): Promise<void> {
+  const hooks = commitHooks.get(db);
+  if (hooks === undefined) await write();
+  else hooks.push(write);
+}
+
 /** Runs `work` in a transaction, committing on success and rolling back on any error. */
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const hooks: Array<() => Promise<void>> = [];
+  commitHooks.set(client, hooks);
   try {
     await client.query('BEGIN');
     const result = await work(client);
+    for (const hook of hooks) await hook();
     await client.query('COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    commitHooks.delete(client);
     client.release();
   }
 }

@@ -6,17 +6,23 @@
  */
 import { chatFromRow, type ChatRow } from './chat-rows.js';
 import { type StoredChatEvent } from './chat-events.js';
-import { type Queryable } from './pool.js';
+import { runBeforeCommit, type Queryable } from './pool.js';
 
 export const WATCH_EVENTS_CHANNEL = 'chatd_watch_events';
 
 export type WatchKind = 'created' | 'status_change' | 'title_change' | 'archive_change';
 
+/**
+ * Appends a watch event carrying the chat row as the transaction leaves it. Deferred to just
+ * before COMMIT: the per-user sequence row is locked only from here to the commit, so one
+ * user's many chats do not queue behind each other's whole transactions.
+ */
 export async function appendWatchEvent(db: Queryable, chatId: string, kind: WatchKind): Promise<void> {
-  const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId]);
-  const chat = rows[0];
-  if (chat === undefined) return;
-  await db.query(
+  await runBeforeCommit(db, async () => {
+    const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId]);
+    const chat = rows[0];
+    if (chat === undefined) return;
+    await db.query(
     `WITH allocated AS (
        UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $1 RETURNING watch_seq
      ), inserted AS (
@@ -24,8 +30,9 @@ export async function appendWatchEvent(db: Queryable, chatId: string, kind: Watc
        SELECT $1, allocated.watch_seq, $2, $3, $4::jsonb FROM allocated RETURNING seq
      )
      SELECT pg_notify($5, $1 || ':' || seq) FROM inserted`,
-    [chat.owner_id, chat.id, kind, JSON.stringify({ type: kind, chat: chatFromRow(chat) }), WATCH_EVENTS_CHANNEL],
-  );
+      [chat.owner_id, chat.id, kind, JSON.stringify({ type: kind, chat: chatFromRow(chat) }), WATCH_EVENTS_CHANNEL],
+    );
+  });
 }
 
 export async function readWatchEvents(db: Queryable, ownerId: string, afterSeq: number, limit: number): Promise<StoredChatEvent[]> {

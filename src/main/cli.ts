@@ -11,7 +11,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, dataDirectory, ConfigError, type Config } from '../config/config.js';
 import { createChatReads } from '../db/chat-reads.js';
 import { migrate } from '../db/migrate.js';
-import { createPool, type Pool } from '../db/pool.js';
+import { createPool, createStreamPool, type Pool } from '../db/pool.js';
 import { createApiKey, ensureUser } from '../db/users.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../dev/embedded-postgres.js';
 import { findTemporalCli } from '../dev/temporal-cli.js';
@@ -90,17 +90,19 @@ async function runApi(config: Config, logger: Logger): Promise<void> {
 
 async function runWorker(config: Config, logger: Logger): Promise<void> {
   const pool = createPool(requireDatabaseUrl(config), { max: 20 });
+  const streamPool = createStreamPool(requireDatabaseUrl(config));
   const { worker, connection } = await createChatWorker({
     address: config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activityDependencies: { pool },
+    activityDependencies: { pool, streamPool },
     shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'chatd worker running');
   await worker.run();
   await connection.close();
   await pool.end();
+  await streamPool.end();
 }
 
 async function runMigrate(config: Config, logger: Logger): Promise<void> {
@@ -151,6 +153,8 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
     }
     const pool = createPool(databaseUrl, { max: 20 });
     stops.push(() => pool.end());
+    const streamPool = createStreamPool(databaseUrl);
+    stops.push(() => streamPool.end());
     await migrate(pool);
     await ensureDevelopmentModels(pool);
     const apiKey = await ensureDevelopmentApiKey(pool, dataDir);
@@ -163,7 +167,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       address: temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activityDependencies: { pool },
+      activityDependencies: { pool, streamPool },
       shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
     });
     const workerDone = worker.run();

@@ -85,7 +85,11 @@ describe('crash recovery across worker processes', () => {
     const chat = await createChat(alice, {
       content: script({ steps: [{ toolCalls: [{ name: 'add', args: { numbers: [1, 1], delay_ms: 300 } }] }, { text: 'two', chunks: 20, delayMs: 100 }] }),
     });
-    await waitFor(async () => (toolRuns(toolLog).length > 0 ? true : undefined), 'the tool to finish', 30_000);
+    // "Right after" means once the ledger holds the result: the tool's own log line comes first.
+    await waitFor(async () => {
+      const { rows } = await harness.pool.query(`SELECT 1 FROM tool_call_ledger WHERE chat_id = $1 AND status = 'completed'`, [chat.id]);
+      return rows.length > 0 ? true : undefined;
+    }, 'the tool call to complete', 30_000);
     await workers[0]!.kill();
     workers.push(await spawnWorkerProcess(harness, toolLog));
     await waitForIdle(alice, chat.id);

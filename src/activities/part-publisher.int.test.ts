@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHAT_EVENTS_CHANNEL, parseEventNotification, readChatEvents } from '../db/chat-events.js';
+import { migrate } from '../db/migrate.js';
+import { createPool, type Pool } from '../db/pool.js';
+import { ensureUser } from '../db/users.js';
+import { createTestDatabase } from '../../test/support/harness.js';
+import { StreamWriter } from './part-publisher.js';
+
+let pool: Pool;
+let databaseUrl: string;
+let ownerId: string;
+
+async function newChat(): Promise<string> {
+  const id = randomUUID();
+  await pool.query(`INSERT INTO chats (id, owner_id, status, root_chat_id) VALUES ($1, $2, 'running', $1)`, [id, ownerId]);
+  return id;
+}
+
+async function textOf(chatId: string): Promise<string> {
+  const events = await readChatEvents(pool, chatId, 0);
+  return events.map((event) => String((event.payload.part as { text?: string }).text ?? '')).join('');
+}
+
+const text = (value: string) => ({ role: 'assistant' as const, part: { type: 'text', text: value } });
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase();
+  pool = createPool(databaseUrl, { max: 6 });
+  await migrate(pool);
+  ownerId = (await ensureUser(pool, 'writer-test', false)).id;
+});
+
+afterAll(async () => {
+  await pool.end();
+});
+
+describe('the stream writer', () => {
+  it('writes the parts of many chats in order, each chat gap-free from seq 1', async () => {
+    const writer = new StreamWriter(pool);
+    const chats = await Promise.all(Array.from({ length: 30 }, newChat));
+    const publishers = chats.map((chatId) => writer.publisherFor(chatId));
+    for (let index = 0; index < 20; index++) {
+      for (const publisher of publishers) publisher.publish(text(`${index},`));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(publishers.map((publisher) => publisher.flush()));
+    const expected = Array.from({ length: 20 }, (_, index) => `${index},`).join('');
+    for (const chatId of chats) {
+      expect(await textOf(chatId)).toBe(expected);
+      const seqs = (await readChatEvents(pool, chatId, 0)).map((event) => event.seq);
+      expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+    }
+  });
+
+  it('announces each chat with its own notification carrying that chat’s events', async () => {
+    const writer = new StreamWriter(pool);
+    const [first, second] = [await newChat(), await newChat()];
+    const listener = new pg.Client({ connectionString: databaseUrl });
+    await listener.connect();
+    const received: string[] = [];
+    listener.on('notification', (message) => received.push(message.payload ?? ''));
+    await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
+    try {
+      writer.publisherFor(first).publish(text('one'));
+      writer.publisherFor(second).publish(text('two'));
+      await Promise.all([writer.publisherFor(first).flush(), writer.publisherFor(second).flush()]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const parsed = received.map(parseEventNotification);
+      expect(parsed.find((entry) => entry?.key === first)?.events?.[0]?.payload).toMatchObject({ part: { text: 'one' } });
+      expect(parsed.find((entry) => entry?.key === second)?.events?.[0]?.payload).toMatchObject({ part: { text: 'two' } });
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('does not hold other chats behind a chat whose row a transaction has locked', async () => {
+    const writer = new StreamWriter(pool);
+    const [locked, free] = [await newChat(), await newChat()];
+    const blocker = await pool.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [locked]);
+    try {
+      writer.publisherFor(locked).publish(text('waits'));
+      writer.publisherFor(free).publish(text('flows'));
+      await writer.publisherFor(free).flush();
+      expect(await textOf(free)).toBe('flows');
+      expect(await textOf(locked)).toBe('');
+    } finally {
+      await blocker.query('COMMIT');
+      blocker.release();
+    }
+    await writer.publisherFor(locked).flush();
+    expect(await textOf(locked)).toBe('waits');
+  });
+
+  it('fails only the chat whose write failed', async () => {
+    const writer = new StreamWriter(pool);
+    const missing = randomUUID();
+    const present = await newChat();
+    writer.publisherFor(missing).publish(text('lost'));
+    writer.publisherFor(present).publish(text('kept'));
+    await expect(writer.publisherFor(missing).flush()).rejects.toThrow(/does not exist/);
+    await writer.publisherFor(present).flush();
+    expect(await textOf(present)).toBe('kept');
+    // A later attempt on the failed chat starts clean rather than inheriting the failure.
+    await expect(writer.publisherFor(missing).flush()).resolves.toBeUndefined();
+  });
+});
