@@ -5,7 +5,7 @@
 import { createChatReads } from '../db/chat-reads.js';
 import { createChatStore } from '../db/chat-store.js';
 import { type Pool } from '../db/pool.js';
-import { type ModelResolver, resolveBuiltinModel } from '../llm/model-registry.js';
+import { createModelResolver, type KeyOpener, type ModelResolver } from '../llm/model-registry.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { StreamWriter } from './part-publisher.js';
@@ -13,6 +13,8 @@ import { createRunToolActivity } from './run-tool.activity.js';
 
 export interface ActivityDependencies {
   pool: Pool;
+  /** Opens provider API keys sealed by the admin API; without it only keyless providers work. */
+  secretBox?: KeyOpener;
   /**
    * Connections for streamed message parts only (defaults to `pool`). Separate so a token
    * never waits behind chat transactions for a connection: under load those hold theirs for
@@ -20,6 +22,8 @@ export interface ActivityDependencies {
    */
   streamPool?: Pool;
   resolveModel?: ModelResolver;
+  /** How long a model may take to send its first chunk (default 60 s); tests shorten it. */
+  startupTimeoutMs?: number;
   tools?: ToolRegistry;
 }
 
@@ -45,9 +49,10 @@ export function createActivities(dependencies: ActivityDependencies) {
       pool: dependencies.pool,
       store,
       reads,
-      resolveModel: dependencies.resolveModel ?? resolveBuiltinModel,
+      resolveModel: dependencies.resolveModel ?? createModelResolver(dependencies.secretBox),
       tools,
       createPartPublisher: (chatId) => streamWriter.publisherFor(chatId),
+      ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
     }),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools }),
   };

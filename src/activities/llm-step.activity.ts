@@ -15,7 +15,9 @@ import { type ChatReads } from '../db/chat-reads.js';
 import { type Pool } from '../db/pool.js';
 import { type ChatStore } from '../db/chat-store.js';
 import { type MessageRow } from '../db/chat-rows.js';
-import { type ModelResolver } from '../llm/model-registry.js';
+import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
+import { providerOptionsKey, type ModelResolver } from '../llm/model-registry.js';
+import { costMicros } from '../domain/provider.js';
 import { toModelMessages } from '../prompt/to-model-messages.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
@@ -29,9 +31,24 @@ export interface LlmStepDependencies {
   tools: ToolRegistry;
   createPartPublisher: (chatId: string) => PartPublisher;
   heartbeatIntervalMs?: number;
+  /** How long a model may take to send its first chunk before the attempt is retried (default 60 s). */
+  startupTimeoutMs?: number;
 }
 
+export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
+
 const DynamicTools = z.array(DynamicTool);
+
+/**
+ * Whether a step's finish means the provider's stream really ended. The AI SDK clients report a
+ * stream that stopped without its terminal event as finish reason `other` with no raw reason.
+ */
+function isTerminalFinish(finishReason: string, rawFinishReason: string | undefined): boolean {
+  return !(finishReason === 'other' && rawFinishReason === undefined);
+}
+
+/** Stream parts that count as the model's first chunk (the SDK's own start parts do not). */
+const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delta', 'reasoning-start', 'reasoning-delta', 'tool-input-start', 'tool-call', 'finish-step', 'error']);
 
 /** Tells the workflow what to do with each call the step made. */
 function classifyCalls(content: ChatMessagePart[], tools: ToolRegistry, dynamicNames: Set<string>): StepToolCall[] {
@@ -98,16 +115,10 @@ class StepContent {
   }
 }
 
-/** Model attempts per step, and the backoff between them: 1 s, 2 s, 4 s… capped at 60 s. */
-export const MAX_MODEL_ATTEMPTS = 25;
-export function retryDelayMs(failedAttempt: number): number {
-  return Math.min(1_000 * 2 ** (failedAttempt - 1), 60_000);
-}
-
 async function publishRetry(
   pool: Pool,
   chatId: string,
-  retry: { attempt: number; delayMs: number; error: string; kind: ChatError['kind']; statusCode?: number },
+  retry: { attempt: number; delayMs: number; error: string; kind: ChatError['kind']; provider?: string; statusCode?: number },
 ): Promise<void> {
   await appendChatEvents(pool, chatId, [
     {
@@ -117,6 +128,7 @@ async function publishRetry(
         delay_ms: retry.delayMs,
         error: retry.error,
         kind: retry.kind,
+        ...(retry.provider === undefined ? {} : { provider: retry.provider }),
         ...(retry.statusCode === undefined ? {} : { status_code: retry.statusCode }),
         retrying_at: new Date(Date.now() + retry.delayMs).toISOString(),
       },
@@ -140,11 +152,14 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames);
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
+    const classify = (error: unknown) =>
+      classifyModelError(error, { provider: modelConfig.endpoint?.kind ?? modelConfig.provider, ...(modelConfig.endpoint == null ? {} : { providerName: modelConfig.endpoint.name }) });
     let model;
     try {
       model = dependencies.resolveModel(modelConfig);
     } catch (error) {
-      throw failure({ message: error instanceof Error ? error.message : String(error), kind: 'config', retryable: false });
+      // A disabled provider or a missing key: retrying cannot help.
+      throw failure({ ...classify(error).error, retryable: false }, error);
     }
 
     const toolSet: ToolSet = {};
@@ -171,6 +186,11 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
       dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage });
 
+    // No first chunk within the startup window: abort this attempt and retry it.
+    const startupTimeoutMs = dependencies.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
+    const startup = new AbortController();
+    const startupTimer = setTimeout(() => startup.abort(new StartupTimeoutError(`The model sent nothing for ${Math.round(startupTimeoutMs / 1000)} s.`)), startupTimeoutMs);
+    let terminated = false;
     try {
       const result = streamText({
         model,
@@ -178,10 +198,11 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
         tools: toolSet,
         maxRetries: 0,
         maxOutputTokens: modelConfig.max_output_tokens,
-        abortSignal: context.cancellationSignal,
-        providerOptions: { script: { attempt } },
+        abortSignal: AbortSignal.any([context.cancellationSignal, startup.signal]),
+        providerOptions: { script: { attempt }, [providerOptionsKey(modelConfig)]: (modelConfig.provider_options ?? {}) as never },
       });
       for await (const part of result.fullStream) {
+        if (FIRST_CHUNK_PARTS.has(part.type)) clearTimeout(startupTimer);
         switch (part.type) {
           case 'text-delta':
             content.appendText('text', part.text);
@@ -212,10 +233,13 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
               cache_write_tokens: part.usage.inputTokenDetails?.cacheWriteTokens ?? 0,
               cost_micros: 0,
             };
+            usage.cost_micros = costMicros(usage, modelConfig.prices ?? {});
+            terminated = isTerminalFinish(part.finishReason, part.rawFinishReason);
             break;
           case 'error':
             throw part.error;
           case 'abort':
+            if (startup.signal.aborted && !context.cancellationSignal.aborted) throw startup.signal.reason;
             throw new CancelledFailure('model stream aborted');
           default:
             break;
@@ -224,6 +248,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       }
       await publisher.flush();
       if (context.cancellationSignal.aborted) throw new CancelledFailure('interrupted');
+      if (startup.signal.aborted) throw startup.signal.reason;
+      if (!terminated) throw new StreamIncompleteError('The model stream ended before it finished.');
       const row = await persist(content.parts);
       if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
       return { ...resultFromMessage(row, dependencies.tools, dynamicNames), finishReason };
@@ -236,19 +262,25 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
         throw new CancelledFailure('interrupted');
       }
       if (error instanceof ApplicationFailure) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      const retryable = (error as { isRetryable?: boolean }).isRetryable ?? true;
-      const statusCode = (error as { statusCode?: number }).statusCode;
-      const chatError: ChatError = { message: `The chat request failed: ${message}`, kind: statusCode === 529 ? 'overloaded' : 'generic', retryable, ...(statusCode === undefined ? {} : { status_code: statusCode }) };
-      if (retryable && attempt < MAX_MODEL_ATTEMPTS) {
+      const cause = startup.signal.aborted ? startup.signal.reason : error;
+      const { error: chatError, retryAfterMs } = classify(cause);
+      if (chatError.retryable && attempt < MAX_MODEL_ATTEMPTS) {
         // Announce the retry before backing off, so subscribers drop this attempt's parts and
         // a client joining during the backoff sees it.
-        const delayMs = retryDelayMs(attempt);
-        await publishRetry(dependencies.pool, input.chatId, { attempt: attempt + 1, delayMs, error: chatError.message, kind: chatError.kind, ...(statusCode === undefined ? {} : { statusCode }) });
-        throw ApplicationFailure.create({ type: chatError.kind, message: chatError.message, details: [chatError], nextRetryDelay: delayMs, ...(error instanceof Error ? { cause: error } : {}) });
+        const delayMs = retryDelayMs(attempt, retryAfterMs);
+        await publishRetry(dependencies.pool, input.chatId, {
+          attempt: attempt + 1,
+          delayMs,
+          error: chatError.message,
+          kind: chatError.kind,
+          ...(chatError.provider === undefined ? {} : { provider: chatError.provider }),
+          ...(chatError.status_code === undefined ? {} : { statusCode: chatError.status_code }),
+        });
+        throw ApplicationFailure.create({ type: chatError.kind, message: chatError.message, details: [chatError], nextRetryDelay: delayMs, ...(cause instanceof Error ? { cause } : {}) });
       }
-      throw failure({ ...chatError, retryable: false }, error);
+      throw failure({ ...chatError, retryable: false }, cause);
     } finally {
+      clearTimeout(startupTimer);
       clearInterval(heartbeat);
     }
   };

@@ -12,6 +12,9 @@
  * The stream is a translation of the chat's event log (chat-events), so it inherits its
  * guarantees: any API replica can serve it and nothing is skipped.
  */
+import { type UsageLedger } from '../db/usage.js';
+import { type Logger } from '../logger.js';
+import { assertWithinSpendLimit } from './spend-limit.js';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { type ChatMessagePart } from '../domain/chat.js';
@@ -140,7 +143,7 @@ function streamTurn(request: Request, response: Response, hub: EventHub, chatId:
   request.on('close', () => subscription.close());
 }
 
-export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; commands: ChatCommands }): Router {
+export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; commands: ChatCommands; usage?: UsageLedger; logger?: Logger }): Router {
   const router = Router();
   const reads = createChatReads(dependencies.pool);
 
@@ -164,6 +167,7 @@ export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; com
     const existing = await reads.getChat(chatId);
     if (existing !== undefined && existing.owner_id !== user.id) throw new HttpError(404, 'Chat not found.');
     const afterSeq = existing?.event_seq ?? 0;
+    await assertWithinSpendLimit(dependencies.usage, user.id, dependencies.logger);
     if (existing === undefined) {
       await dependencies.commands.createChat(chatId, {
         ownerId: user.id,

@@ -8,6 +8,11 @@ import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
 import { createChatCommands } from '../temporal/chat-client.js';
 import { createAiSdkRouter } from './ai-sdk-routes.js';
+import { createAdminRouter } from './admin-routes.js';
+import { createUsageRouter } from './usage-routes.js';
+import { createModelCatalogue } from '../db/model-catalogue.js';
+import { createUsageLedger } from '../db/usage.js';
+import { type SecretBox } from '../security/secret-box.js';
 import { createAuthMiddleware } from './auth.js';
 import { createChatRouter } from './chat-routes.js';
 import { createHealthRouter } from './health-routes.js';
@@ -24,6 +29,8 @@ export interface ApiDependencies {
   /** Serve the live streams (chat events, watch feed); without them the stream routes are not mounted. */
   eventHubs?: { chats: EventHub; watch: EventHub };
   streamKeepAliveMs?: number;
+  /** Seals provider API keys; without it the admin API refuses to store keys. */
+  secretBox?: SecretBox;
 }
 
 export function createApp(dependencies: ApiDependencies): Express {
@@ -36,7 +43,10 @@ export function createApp(dependencies: ApiDependencies): Express {
     response.json(openApi);
   });
   const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
+  const usage = createUsageLedger(dependencies.pool);
+  const catalogue = createModelCatalogue(dependencies.pool, dependencies.secretBox);
   app.use('/api/v1', createAuthMiddleware(dependencies.pool));
+  app.use('/api/v1', createAdminRouter({ catalogue, usage }), createUsageRouter({ usage }));
   if (dependencies.eventHubs !== undefined) {
     app.use(
       '/api/v1',
@@ -46,10 +56,10 @@ export function createApp(dependencies: ApiDependencies): Express {
         logger: dependencies.logger,
         ...(dependencies.streamKeepAliveMs === undefined ? {} : { keepAliveMs: dependencies.streamKeepAliveMs }),
       }),
-      createAiSdkRouter({ pool: dependencies.pool, hub: dependencies.eventHubs.chats, commands }),
+      createAiSdkRouter({ pool: dependencies.pool, hub: dependencies.eventHubs.chats, commands, usage, logger: dependencies.logger }),
     );
   }
-  app.use('/api/v1', createChatRouter({ pool: dependencies.pool, commands }));
+  app.use('/api/v1', createChatRouter({ pool: dependencies.pool, commands, usage, logger: dependencies.logger }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(dependencies.logger));
   return app;

@@ -8,6 +8,8 @@ import { createChatReads } from '../db/chat-reads.js';
 import { chatFromRow, chatMessageFromRow, queuedMessageFromRow, type ChatRow } from '../db/chat-rows.js';
 import { type Pool } from '../db/pool.js';
 import { type ChatCommands } from '../temporal/chat-client.js';
+import { type UsageLedger } from '../db/usage.js';
+import { type Logger } from '../logger.js';
 import { currentUser } from './auth.js';
 import { chatIdFor } from './chat-id.js';
 import {
@@ -22,11 +24,15 @@ import {
   type InputContent,
 } from './chat-schemas.js';
 import { HttpError } from './http-error.js';
+import { assertWithinSpendLimit } from './spend-limit.js';
 import { parseRequest } from './validate.js';
 
 export interface ChatRoutesDependencies {
   pool: Pool;
   commands: ChatCommands;
+  /** Spend limits are checked before a turn starts; absent, nothing is limited. */
+  usage?: UsageLedger;
+  logger?: Logger;
 }
 
 function toParts(content: InputContent): ChatMessagePart[] {
@@ -80,6 +86,8 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     return chat;
   };
 
+  const checkSpend = (request: Request): Promise<void> => assertWithinSpendLimit(dependencies.usage, currentUser(request).id, dependencies.logger);
+
   const checkModel = async (modelConfigId: string | undefined): Promise<string | null> => {
     if (modelConfigId === undefined) return null;
     if (!(await reads.isUsableModelConfig(modelConfigId))) throw new HttpError(400, 'Invalid model config ID.');
@@ -103,6 +111,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       response.status(201).json(chatFromRow(existing));
       return;
     }
+    await checkSpend(request);
     await commands.createChat(chatId, {
       ownerId: user.id,
       title: body.title ?? fallbackTitle(content),
@@ -161,6 +170,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (raw?.busy_behavior !== undefined && raw.busy_behavior !== 'queue' && raw.busy_behavior !== 'interrupt') throw new HttpError(400, 'Invalid busy_behavior value.', 'Use "queue" or "interrupt".');
     const body = parseRequest(SendMessageRequest, request.body);
     if (chat.archived) throw new HttpError(400, 'Cannot send messages to an archived chat.');
+    await checkSpend(request);
     const result = await commands.sendMessage(chat.id, {
       content: toParts(body.content),
       modelConfigId: await checkModel(body.model_config_id),
@@ -184,6 +194,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const original = await reads.getMessage(chat.id, messageId);
     if (original === undefined) throw new HttpError(404, 'Chat message not found.');
     if (original.role !== 'user') throw new HttpError(400, 'Only user messages can be edited.');
+    await checkSpend(request);
     const result = await commands.editMessage(chat.id, { messageId, content: toParts(body.content), modelConfigId, clientMessageId: body.client_message_id ?? null });
     const replacement = await reads.getMessage(chat.id, result.messageId);
     if (replacement === undefined) throw new HttpError(409, 'The edited message was replaced again.', 'Reload the chat.');
@@ -198,6 +209,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
 
   router.post('/chats/:chatId/queue/:queuedId/promote', async (request, response) => {
     const chat = await ownedChat(request);
+    await checkSpend(request);
     await commands.promoteQueued(chat.id, numericParam(request.params.queuedId, 'Invalid queued message ID.'));
     response.status(202).json({ message: 'Queued message promotion accepted.' });
   });

@@ -22,4 +22,13 @@ describe('loadConfig', () => {
       expect(String((error as Error).message)).toMatch(/CHATD_LOG_LEVEL="loud"/);
     }
   });
+
+  it('rejects a secret key of the wrong size without echoing it', () => {
+    expect(() => loadConfig({ CHATD_SECRET_KEY: 'hunter2-not-a-key' })).toThrowError(/CHATD_SECRET_KEY=<redacted>: CHATD_SECRET_KEY must be 32 bytes/);
+    expect(() => loadConfig({ CHATD_SECRET_KEY: 'hunter2-not-a-key' })).not.toThrowError(/hunter2/);
+  });
+
+  it('accepts a 32-byte secret key', () => {
+    expect(loadConfig({ CHATD_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).CHATD_SECRET_KEY).toBeDefined();
+  });
 });

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseSecretKey } from '../security/secret-box.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -27,8 +28,19 @@ export const Config = z.object({
   CHATD_TEMPORAL_UI_URL: optionalString,
   CHATD_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   CHATD_WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
+  /** 32 bytes (base64 or hex) sealing provider API keys at rest; API and workers need the same one. */
+  CHATD_SECRET_KEY: optionalString.superRefine((value, context) => {
+    if (value === undefined) return;
+    try {
+      parseSecretKey(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  }),
 });
 export type Config = z.infer<typeof Config>;
+
+const SECRET_VARIABLES = new Set(['CHATD_SECRET_KEY', 'DATABASE_URL']);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -40,7 +52,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+      // Secrets are named, never echoed.
+      const shown = SECRET_VARIABLES.has(name) ? '<redacted>' : JSON.stringify(env[name] ?? '');
+      return `  ${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }

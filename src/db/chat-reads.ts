@@ -30,8 +30,10 @@ export function createChatReads(db: Queryable) {
       const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; model: ModelConfigRecord | null }>(
         `SELECT c.turn_count, c.dynamic_tools,
                 CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
-                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens) END AS model
-         FROM chats c LEFT JOIN model_configs m ON m.id = c.last_model_config_id WHERE c.id = $1`,
+                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'prices', m.prices, 'provider_options', m.provider_options,
+                  'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
+                    'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled) END) END AS model
+         FROM chats c LEFT JOIN model_configs m ON m.id = c.last_model_config_id LEFT JOIN providers p ON p.name = m.provider WHERE c.id = $1`,
         [chatId],
       );
       const row = rows[0];
@@ -108,9 +110,12 @@ export function createChatReads(db: Queryable) {
       return rows.length > 0;
     },
 
-    async listEnabledModels(): Promise<Array<ModelConfigRecord & { is_default: boolean }>> {
-      const { rows } = await db.query<ModelConfigRecord & { is_default: boolean }>(
-        'SELECT id, provider, model, display_name, context_limit, max_output_tokens, is_default FROM model_configs WHERE enabled ORDER BY is_default DESC, display_name',
+    /** Models users may pick: enabled, on a provider that is not disabled. */
+    async listEnabledModels(): Promise<Array<{ id: string; provider: string; model: string; display_name: string; context_limit: number; is_default: boolean }>> {
+      const { rows } = await db.query<{ id: string; provider: string; model: string; display_name: string; context_limit: number; is_default: boolean }>(
+        `SELECT m.id, m.provider, m.model, m.display_name, m.context_limit, m.is_default FROM model_configs m
+         WHERE m.enabled AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.name = m.provider AND NOT p.enabled)
+         ORDER BY m.is_default DESC, m.display_name`,
       );
       return rows;
     },

@@ -5,6 +5,7 @@
 import { type Pool, withTransaction } from './pool.js';
 import { sql as initial } from './migrations/0001-initial.js';
 import { sql as watchFeed } from './migrations/0002-watch-feed.js';
+import { sql as providers } from './migrations/0003-providers.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'watch-feed', sql: watchFeed },
+  { version: 3, name: 'providers', sql: providers },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -1,10 +1,26 @@
 /**
- * Resolves a model config to an AI SDK language model. Providers other than the built-in
- * `echo` and `script` models arrive with the providers issue.
+ * Resolves a model config to an AI SDK language model: the built-in `echo` and `script`
+ * models, or a provider row's endpoint through the AI SDK's own clients (OpenAI Responses,
+ * OpenAI Chat Completions, Anthropic Messages, any OpenAI-compatible server). The SDK's own
+ * retries stay off (`maxRetries: 0` at the call): retries are the activity's.
  */
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { type LanguageModelV3 } from '@ai-sdk/provider';
+import { type ModelPrices, type ProviderKind } from '../domain/provider.js';
+import { ModelConfigError, ProviderDisabledError } from './classify-model-error.js';
 import { EchoModel } from './echo-model.js';
 import { ScriptModel } from './script-model.js';
+
+/** A provider row as a model step needs it; the key stays sealed until the call. */
+export interface ProviderEndpoint {
+  name: string;
+  kind: ProviderKind;
+  base_url: string | null;
+  api_key_ciphertext: string | null;
+  enabled: boolean;
+}
 
 export interface ModelConfigRecord {
   id: string;
@@ -13,10 +29,10 @@ export interface ModelConfigRecord {
   display_name: string;
   context_limit: number;
   max_output_tokens: number;
-}
-
-export class UnsupportedProviderError extends Error {
-  override readonly name = 'UnsupportedProviderError';
+  prices?: ModelPrices;
+  provider_options?: Record<string, unknown>;
+  /** The provider row named by `provider`; absent for built-in models. */
+  endpoint?: ProviderEndpoint | null;
 }
 
 export type ModelResolver = (config: ModelConfigRecord) => LanguageModelV3;
@@ -28,6 +44,64 @@ export const resolveBuiltinModel: ModelResolver = (config) => {
     case 'script':
       return new ScriptModel(config.model);
     default:
-      throw new UnsupportedProviderError(`Provider "${config.provider}" is not supported by this chatd build.`);
+      throw new ModelConfigError(`Provider "${config.provider}" is not configured: an admin must create it (POST /api/v1/providers).`);
   }
 };
+
+/** Opens sealed provider keys; absent when the worker has no CHATD_SECRET_KEY. */
+export interface KeyOpener {
+  open(sealed: string): string;
+}
+
+/** The key under which the AI SDK reads `providerOptions` for this config's provider. */
+export function providerOptionsKey(config: ModelConfigRecord): string {
+  const endpoint = config.endpoint;
+  if (endpoint === null || endpoint === undefined) return config.provider;
+  switch (endpoint.kind) {
+    case 'openai':
+    case 'openai-chat':
+      return 'openai';
+    case 'anthropic':
+      return 'anthropic';
+    case 'openai-compatible':
+      return endpoint.name;
+    default: {
+      const unknown: never = endpoint.kind;
+      throw new ModelConfigError(`Unknown provider kind ${String(unknown)}.`);
+    }
+  }
+}
+
+export function createModelResolver(keys: KeyOpener | undefined): ModelResolver {
+  return (config) => {
+    const endpoint = config.endpoint;
+    if (endpoint === null || endpoint === undefined) return resolveBuiltinModel(config);
+    if (!endpoint.enabled) throw new ProviderDisabledError(`Provider "${endpoint.name}" is disabled.`);
+    let apiKey: string | undefined;
+    if (endpoint.api_key_ciphertext !== null) {
+      if (keys === undefined) throw new ModelConfigError(`Provider "${endpoint.name}" has a stored API key but this worker has no CHATD_SECRET_KEY to open it.`);
+      apiKey = keys.open(endpoint.api_key_ciphertext);
+    }
+    const baseURL = endpoint.base_url ?? undefined;
+    const needsKey = (): string => {
+      if (apiKey === undefined) throw new ModelConfigError(`Provider "${endpoint.name}" has no API key: an admin must set one (PATCH /api/v1/providers/:id).`);
+      return apiKey;
+    };
+    switch (endpoint.kind) {
+      case 'openai':
+        return createOpenAI({ apiKey: needsKey(), ...(baseURL === undefined ? {} : { baseURL }) }).responses(config.model);
+      case 'openai-chat':
+        return createOpenAI({ apiKey: needsKey(), ...(baseURL === undefined ? {} : { baseURL }) }).chat(config.model);
+      case 'anthropic':
+        return createAnthropic({ apiKey: needsKey(), ...(baseURL === undefined ? {} : { baseURL }) }).messages(config.model);
+      case 'openai-compatible':
+        if (baseURL === undefined) throw new ModelConfigError(`Provider "${endpoint.name}" needs a base_url.`);
+        // Local servers (Ollama, llama.cpp) take no key; hosted ones (OpenRouter) do.
+        return createOpenAICompatible({ name: endpoint.name, baseURL, includeUsage: true, ...(apiKey === undefined ? {} : { apiKey }) }).chatModel(config.model);
+      default: {
+        const unknown: never = endpoint.kind;
+        throw new ModelConfigError(`Unknown provider kind ${String(unknown)}.`);
+      }
+    }
+  };
+}

@@ -5,6 +5,7 @@ import { type Client } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
+import { type SecretBox } from '../security/secret-box.js';
 import { CHAT_EVENTS_CHANNEL, readChatEvents } from '../db/chat-events.js';
 import { readWatchEvents, WATCH_EVENTS_CHANNEL } from '../db/watch-events.js';
 import { EventHub } from '../stream/event-hub.js';
@@ -25,6 +26,7 @@ export async function startApiServer(options: {
   /** Where the stream listener connects (LISTEN needs its own connection); omit to serve no streams. */
   databaseUrl?: string;
   streamKeepAliveMs?: number;
+  secretBox?: SecretBox;
 }): Promise<RunningApi> {
   let hubs: { chats: EventHub; watch: EventHub } | undefined;
   if (options.databaseUrl !== undefined) {

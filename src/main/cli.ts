@@ -19,7 +19,8 @@ import { startTemporalDevServer, type TemporalDevServer } from '../dev/temporal-
 import { createLogger, type Logger } from '../logger.js';
 import { connectClient, ensureSearchAttributes } from '../temporal/connection.js';
 import { startApiServer } from './api.js';
-import { ensureDevelopmentApiKey, ensureDevelopmentModels } from './dev-setup.js';
+import { parseSecretKey, SecretBox } from '../security/secret-box.js';
+import { ensureDevelopmentApiKey, ensureDevelopmentModels, ensureDevelopmentSecretKey } from './dev-setup.js';
 import { createChatWorker } from './worker.js';
 
 const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -72,6 +73,11 @@ async function withPool<T>(config: Config, work: (pool: Pool) => Promise<T>): Pr
   }
 }
 
+/** The SecretBox for provider keys, when a key is configured. */
+function secretBoxOption(key: string | undefined): { secretBox?: SecretBox } {
+  return key === undefined ? {} : { secretBox: new SecretBox(parseSecretKey(key)) };
+}
+
 async function runApi(config: Config, logger: Logger): Promise<void> {
   const pool = createPool(requireDatabaseUrl(config));
   const temporalClient = await connectClient(config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
@@ -83,6 +89,7 @@ async function runApi(config: Config, logger: Logger): Promise<void> {
     host: config.CHATD_HTTP_HOST,
     port: config.CHATD_HTTP_PORT,
     databaseUrl: requireDatabaseUrl(config),
+    ...secretBoxOption(config.CHATD_SECRET_KEY),
   });
   logger.info({ url: api.url }, 'chatd API listening');
   onShutdown(logger, [() => pool.end(), () => temporalClient.connection.close(), () => api.close()]);
@@ -95,7 +102,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     address: config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activityDependencies: { pool, streamPool },
+    activityDependencies: { pool, streamPool, ...secretBoxOption(config.CHATD_SECRET_KEY) },
     shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'chatd worker running');
@@ -158,6 +165,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
     await migrate(pool);
     await ensureDevelopmentModels(pool);
     const apiKey = await ensureDevelopmentApiKey(pool, dataDir);
+    const secrets = secretBoxOption(config.CHATD_SECRET_KEY ?? (await ensureDevelopmentSecretKey(dataDir)));
 
     const temporalClient: Client = await connectClient(temporalAddress, config.TEMPORAL_NAMESPACE);
     stops.push(() => temporalClient.connection.close());
@@ -167,7 +175,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       address: temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activityDependencies: { pool, streamPool },
+      activityDependencies: { pool, streamPool, ...secrets },
       shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
     });
     const workerDone = worker.run();
@@ -177,7 +185,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       await connection.close();
     });
 
-    const api = await startApiServer({ pool, temporalClient, logger, taskQueue: config.TEMPORAL_TASK_QUEUE, host: config.CHATD_HTTP_HOST, port: config.CHATD_HTTP_PORT, databaseUrl });
+    const api = await startApiServer({ pool, temporalClient, logger, taskQueue: config.TEMPORAL_TASK_QUEUE, host: config.CHATD_HTTP_HOST, port: config.CHATD_HTTP_PORT, databaseUrl, ...secrets });
     stops.push(() => api.close());
     process.stdout.write(
       [

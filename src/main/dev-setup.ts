@@ -1,7 +1,8 @@
 /**
  * Development conveniences for `chatd start`: a default `echo` model so a chat works without
- * API keys, and a development user whose key is kept in the data directory (mode 0600) so a
- * second start prints the same key. The database stores only the key's digest.
+ * API keys, a development user whose key is kept in the data directory (mode 0600) so a
+ * second start prints the same key (the database stores only its digest), and a secret key
+ * for sealing provider keys when CHATD_SECRET_KEY is not set.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Pool } from '../db/pool.js';
 import { createApiKey, ensureUser, hasApiKey } from '../db/users.js';
+import { generateSecretKey } from '../security/secret-box.js';
 
 export async function ensureDevelopmentModels(pool: Pool): Promise<void> {
   const { rows } = await pool.query('SELECT 1 FROM model_configs LIMIT 1');
@@ -28,6 +30,15 @@ export async function ensureDevelopmentApiKey(pool: Pool, dataDir: string): Prom
   }
   const user = await ensureUser(pool, 'developer', true);
   const key = await createApiKey(pool, user.id, 'development');
+  await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** A secret key for sealing provider keys, generated once and kept in the data directory (mode 0600). */
+export async function ensureDevelopmentSecretKey(dataDir: string): Promise<string> {
+  const keyFile = path.join(dataDir, 'secret-key');
+  if (existsSync(keyFile)) return (await readFile(keyFile, 'utf8')).trim();
+  const key = generateSecretKey();
   await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
   return key;
 }

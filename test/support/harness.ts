@@ -12,6 +12,7 @@ import { type ActivityDependencies } from '../../src/activities/index.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { createApiKey, ensureUser } from '../../src/db/users.js';
+import { generateSecretKey, parseSecretKey, SecretBox } from '../../src/security/secret-box.js';
 import { createLogger } from '../../src/logger.js';
 import { startApiServer, type RunningApi } from '../../src/main/api.js';
 import { createChatWorker } from '../../src/main/worker.js';
@@ -56,6 +57,8 @@ export interface Harness {
   apiUrl: string;
   alice: TestUser;
   bob: TestUser;
+  /** An admin (manages providers, model configs and limits). */
+  admin: TestUser;
   echoModelId: string;
   scriptModelId: string;
   /** Starts an in-process worker (one is started by default unless `startWorker: false`). */
@@ -76,8 +79,12 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
   );
   const aliceUser = await ensureUser(pool, 'alice', false);
   const bobUser = await ensureUser(pool, 'bob', false);
+  const adminUser = await ensureUser(pool, 'admin', true);
   const alice = { id: aliceUser.id, key: await createApiKey(pool, aliceUser.id) };
   const bob = { id: bobUser.id, key: await createApiKey(pool, bobUser.id) };
+  const admin = { id: adminUser.id, key: await createApiKey(pool, adminUser.id) };
+  // API and workers share one secret key, as in production, so stored provider keys round-trip.
+  const secretBox = new SecretBox(parseSecretKey(generateSecretKey()));
 
   const address = inject('temporalAddress');
   const connection = await Connection.connect({ address });
@@ -91,7 +98,7 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
       address,
       namespace: 'default',
       taskQueue,
-      activityDependencies: { pool, ...options.activityDependencies, ...dependencies },
+      activityDependencies: { pool, secretBox, ...options.activityDependencies, ...dependencies },
       workflowBundle: { codePath: inject('workflowBundlePath') },
       shutdownGraceSeconds: 1,
     });
@@ -101,7 +108,7 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
   };
   if (options.startWorker !== false) await startWorker();
 
-  const api: RunningApi = await startApiServer({ pool, temporalClient: client, logger, taskQueue, host: '127.0.0.1', port: 0, databaseUrl, streamKeepAliveMs: 300 });
+  const api: RunningApi = await startApiServer({ pool, temporalClient: client, logger, taskQueue, host: '127.0.0.1', port: 0, databaseUrl, streamKeepAliveMs: 300, secretBox });
 
   return {
     pool,
@@ -111,6 +118,7 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
     apiUrl: api.url,
     alice,
     bob,
+    admin,
     echoModelId,
     scriptModelId,
     startWorker,
