@@ -47,6 +47,13 @@ function isTerminalFinish(finishReason: string, rawFinishReason: string | undefi
   return !(finishReason === 'other' && rawFinishReason === undefined);
 }
 
+/** The provider id the classifier names in messages: both OpenAI wire formats are "OpenAI". */
+function classifierProvider(config: { provider: string; endpoint?: { kind: string } | null }): string {
+  const kind = config.endpoint?.kind;
+  if (kind === undefined) return config.provider;
+  return kind === 'openai-chat' ? 'openai' : kind;
+}
+
 /** Stream parts that count as the model's first chunk (the SDK's own start parts do not). */
 const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delta', 'reasoning-start', 'reasoning-delta', 'tool-input-start', 'tool-call', 'finish-step', 'error']);
 
@@ -153,7 +160,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     const classify = (error: unknown) =>
-      classifyModelError(error, { provider: modelConfig.endpoint?.kind ?? modelConfig.provider, ...(modelConfig.endpoint == null ? {} : { providerName: modelConfig.endpoint.name }) });
+      classifyModelError(error, { provider: classifierProvider(modelConfig), ...(modelConfig.endpoint == null ? {} : { providerName: modelConfig.endpoint.name }) });
     let model;
     try {
       model = dependencies.resolveModel(modelConfig);

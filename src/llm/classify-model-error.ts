@@ -446,7 +446,8 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
     id: 'stream_incomplete',
     kind: 'timeout',
     retryable: true,
-    matches: (facts) => raised(facts, 'StreamIncompleteError'),
+    // The openai-compatible client reports a stream that lost its finish chunk itself.
+    matches: (facts) => raised(facts, 'StreamIncompleteError') || (facts.names.has('AI_InvalidResponseDataError') && /stream ended without a finish reason/.test(facts.text)),
     message: () => 'The model stream ended before it finished.',
   },
   {

@@ -1,0 +1,221 @@
+/**
+ * Full chat turns through every provider wire format, with the real AI SDK clients talking
+ * HTTP to fake provider servers, and every fault the providers produce ending in the
+ * documented retry or error.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readChatEvents } from '../db/chat-events.js';
+import { type ProviderKind } from '../domain/provider.js';
+import { ToolRegistry } from '../tools/chat-tool.js';
+import { createChat, listMessages, textOf, waitForIdle, waitForStatus } from '../../test/support/chat-helpers.js';
+import {
+  fakeAuthError,
+  fakeContextTooLong,
+  fakeError,
+  fakeOverloaded,
+  fakeServerError,
+  fakeStream,
+  fakeText,
+  fakeToolCall,
+} from '../../test/support/fake-llm/fake-reply.js';
+import { startFakeLlmServer, type FakeLlmServer } from '../../test/support/fake-llm/fake-llm-server.js';
+import { startHarness, type Harness } from '../../test/support/harness.js';
+import { apiClient, type ApiClient } from '../../test/support/http.js';
+import { createTestTools } from '../../test/support/test-tools.js';
+
+const STARTUP_TIMEOUT_MS = 1_500;
+
+let harness: Harness;
+let fake: FakeLlmServer;
+let admin: ApiClient;
+let alice: ApiClient;
+const providerNames = new Map<ProviderKind, string>();
+
+beforeAll(async () => {
+  fake = await startFakeLlmServer();
+  harness = await startHarness({ activityDependencies: { tools: new ToolRegistry(createTestTools()), startupTimeoutMs: STARTUP_TIMEOUT_MS } });
+  admin = apiClient(harness.apiUrl, harness.admin.key);
+  alice = apiClient(harness.apiUrl, harness.alice.key);
+  for (const kind of ['openai', 'openai-chat', 'anthropic', 'openai-compatible'] as const) {
+    const name = `fake-${kind}`;
+    const response = await admin.post('/api/v1/providers', {
+      name,
+      kind,
+      base_url: fake.baseUrl(kind === 'anthropic' ? 'anthropic' : 'openai-chat'),
+      // A local OpenAI-compatible server (Ollama) takes no key.
+      ...(kind === 'openai-compatible' ? {} : { api_key: `key-for-${kind}` }),
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    providerNames.set(kind, name);
+  }
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await fake?.close();
+});
+
+/** A model config on `kind` with a model name of its own, so its replies are scripted apart. */
+async function modelOn(kind: ProviderKind): Promise<{ configId: string; model: string }> {
+  const model = `model-${randomUUID().slice(0, 8)}`;
+  const response = await admin.post('/api/v1/model-configs', { provider: providerNames.get(kind), model, prices: { input: 2, output: 10 } });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return { configId: response.body.id, model };
+}
+
+async function eventsOf(chatId: string, type: string): Promise<Array<Record<string, unknown>>> {
+  return (await readChatEvents(harness.pool, chatId, 0)).filter((event) => event.type === type).map((event) => event.payload);
+}
+
+/** Where each format carries a tool result in the follow-up request. */
+function toolResultIn(kind: ProviderKind, body: any): unknown {
+  switch (kind) {
+    case 'openai':
+      return body.input.find((item: any) => item.type === 'function_call_output')?.output;
+    case 'openai-chat':
+    case 'openai-compatible':
+      return body.messages.find((message: any) => message.role === 'tool')?.content;
+    case 'anthropic':
+      return body.messages.flatMap((message: any) => (Array.isArray(message.content) ? message.content : [])).find((part: any) => part.type === 'tool_result')?.content;
+    default:
+      throw new Error(`unknown kind ${String(kind)}`);
+  }
+}
+
+describe.each(['openai', 'openai-chat', 'anthropic', 'openai-compatible'] as const)('a chat turn through %s', (kind) => {
+  it('runs a tool call and answers with the result, with usage and cost on each step', async () => {
+    const { configId, model } = await modelOn(kind);
+    fake.reply(model, fakeToolCall('add', { numbers: [2, 3] }, { usage: { input: 100, output: 10 } }), fakeStream({ reasoning: 'The tool said 5.', text: 'The sum is 5.', usage: { input: 120, output: 8, cacheRead: 20 } }));
+    const chat = await createChat(alice, { content: 'What is 2 + 3?', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    const { messages } = await listMessages(alice, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(messages[1].content).toContainEqual(expect.objectContaining({ type: 'tool-call', tool_name: 'add', args: { numbers: [2, 3] } }));
+    expect(messages[2].content[0]).toMatchObject({ type: 'tool-result', result: { sum: 5 }, is_error: false });
+    expect(textOf(messages[3])).toBe('The sum is 5.');
+    // Prices are USD per million tokens, so micros = tokens × price; cache reads bill at the input price.
+    expect(messages[1].usage).toMatchObject({ input_tokens: 100, output_tokens: 10, cost_micros: 100 * 2 + 10 * 10 });
+    expect(messages[3].usage).toMatchObject({ input_tokens: 120, output_tokens: 8, cache_read_tokens: 20, cost_micros: 120 * 2 + 8 * 10 });
+
+    const requests = fake.requests.filter((request) => request.model === model);
+    expect(requests).toHaveLength(2);
+    expect(JSON.stringify(toolResultIn(kind, requests[1]!.body))).toContain('5');
+    if (kind === 'anthropic') expect(requests[0]!.headers['x-api-key']).toBe('key-for-anthropic');
+    else if (kind === 'openai-compatible') expect(requests[0]!.headers.authorization).toBeUndefined();
+    else expect(requests[0]!.headers.authorization).toBe(`Bearer key-for-${kind}`);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('retries a stream that ends without its terminal event, keeping only the retry’s output', async () => {
+    const { configId, model } = await modelOn(kind);
+    fake.reply(model, fakeText('cut short', { omitTerminal: true }), fakeText('complete answer'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    const settled = await waitForIdle(alice, chat.id);
+    expect(settled.last_error).toBeNull();
+    const { messages } = await listMessages(alice, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+    expect(textOf(messages[1])).toBe('complete answer');
+    expect(await eventsOf(chat.id, 'retry')).toEqual([expect.objectContaining({ attempt: 2, kind: 'timeout', delay_ms: 1000 })]);
+  });
+});
+
+describe('provider faults', () => {
+  it('waits out a 429 for as long as Retry-After says, then answers', async () => {
+    const { configId, model } = await modelOn('openai-chat');
+    fake.reply(model, fakeError(429, { retryAfterSeconds: 2 }), fakeText('after the limit'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    expect(textOf((await listMessages(alice, chat.id)).messages[1])).toBe('after the limit');
+    expect(await eventsOf(chat.id, 'retry')).toEqual([expect.objectContaining({ attempt: 2, kind: 'rate_limit', delay_ms: 2000, status_code: 429, provider: 'OpenAI' })]);
+    const [first, second] = fake.requests.filter((request) => request.model === model);
+    expect(second!.receivedAt.getTime() - first!.receivedAt.getTime()).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('retries an overloaded Anthropic (529) with the reference message', async () => {
+    const { configId, model } = await modelOn('anthropic');
+    fake.reply(model, fakeOverloaded(), fakeText('recovered'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    expect(await eventsOf(chat.id, 'retry')).toEqual([expect.objectContaining({ kind: 'overloaded', error: 'Anthropic is temporarily overloaded.', status_code: 529 })]);
+  });
+
+  it('retries 500 and 503 with growing delays', async () => {
+    const { configId, model } = await modelOn('openai');
+    fake.reply(model, fakeServerError(500), fakeServerError(503), fakeText('third time'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    expect(textOf((await listMessages(alice, chat.id)).messages[1])).toBe('third time');
+    const retries = await eventsOf(chat.id, 'retry');
+    expect(retries.map((retry) => [retry.kind, retry.status_code, retry.delay_ms])).toEqual([
+      ['generic', 500, 1000],
+      ['timeout', 503, 2000],
+    ]);
+  });
+
+  it('ends the turn at once on a bad key, with the reference message and no retry', async () => {
+    const { configId, model } = await modelOn('anthropic');
+    fake.reply(model, fakeAuthError());
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    const errored = await waitForStatus(alice, chat.id, 'error');
+    expect(errored.last_error).toMatchObject({
+      kind: 'auth',
+      message: 'Authentication with Anthropic failed. Check the API key and permissions.',
+      retryable: false,
+      status_code: 401,
+      provider: 'Anthropic',
+    });
+    expect(await eventsOf(chat.id, 'retry')).toEqual([]);
+    expect(await eventsOf(chat.id, 'error')).toEqual([expect.objectContaining({ error: expect.objectContaining({ kind: 'auth' }) })]);
+    expect(fake.requests.filter((request) => request.model === model)).toHaveLength(1);
+
+    // The next message starts a fresh turn normally.
+    fake.reply(model, fakeText('fixed'));
+    expect((await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'again' })).status).toBe(200);
+    await waitForIdle(alice, chat.id);
+  });
+
+  it('does not retry a prompt that is too long for the model', async () => {
+    const { configId, model } = await modelOn('openai-chat');
+    fake.reply(model, fakeContextTooLong());
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    const errored = await waitForStatus(alice, chat.id, 'error');
+    expect(errored.last_error).toMatchObject({ kind: 'config', retryable: false, status_code: 400 });
+    expect(fake.requests.filter((request) => request.model === model)).toHaveLength(1);
+  });
+
+  it('retries a connection dropped mid-stream and shows only the retry’s answer', async () => {
+    const { configId, model } = await modelOn('anthropic');
+    fake.reply(model, fakeText('one two three four', { chunks: 4, dropAfterChunks: 2 }), fakeText('whole answer'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    const { messages } = await listMessages(alice, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+    expect(textOf(messages[1])).toBe('whole answer');
+    expect(await eventsOf(chat.id, 'retry')).toEqual([expect.objectContaining({ kind: 'timeout' })]);
+  });
+
+  it('gives up on a first token that never comes within the startup window, and retries', async () => {
+    const { configId, model } = await modelOn('openai');
+    fake.reply(model, fakeText('too late', { firstChunkDelayMs: STARTUP_TIMEOUT_MS * 4 }), fakeText('prompt answer'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    expect(textOf((await listMessages(alice, chat.id)).messages[1])).toBe('prompt answer');
+    expect(await eventsOf(chat.id, 'retry')).toEqual([expect.objectContaining({ kind: 'startup_timeout', attempt: 2 })]);
+  });
+
+  it('refuses a disabled provider without calling it', async () => {
+    const model = `model-${randomUUID().slice(0, 8)}`;
+    const provider = await admin.post('/api/v1/providers', { name: 'switched-off', kind: 'openai', base_url: fake.baseUrl('openai-chat'), api_key: 'k' });
+    const config = await admin.post('/api/v1/model-configs', { provider: 'switched-off', model });
+    fake.reply(model, fakeText('first turn'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: config.body.id });
+    await waitForIdle(alice, chat.id);
+    await admin.patch(`/api/v1/providers/${provider.body.id}`, { enabled: false });
+    // The chat keeps its model; the next turn finds the provider disabled.
+    expect((await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'again' })).status).toBe(200);
+    const errored = await waitForStatus(alice, chat.id, 'error');
+    expect(errored.last_error).toMatchObject({ kind: 'provider_disabled', retryable: false });
+    expect(fake.requests.filter((request) => request.model === model)).toHaveLength(1);
+  });
+});
