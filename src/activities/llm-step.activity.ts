@@ -16,7 +16,7 @@ import { type Pool } from '../db/pool.js';
 import { type ChatStore } from '../db/chat-store.js';
 import { type MessageRow } from '../db/chat-rows.js';
 import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
-import { providerOptionsKey, type ModelResolver } from '../llm/model-registry.js';
+import { providerOptionsKey, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
 import { costMicros } from '../domain/provider.js';
 import { toModelMessages } from '../prompt/to-model-messages.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
@@ -52,6 +52,17 @@ function classifierProvider(config: { provider: string; endpoint?: { kind: strin
   const kind = config.endpoint?.kind;
   if (kind === undefined) return config.provider;
   return kind === 'openai-chat' ? 'openai' : kind;
+}
+
+/**
+ * The config's provider options under the key its AI SDK client reads, plus the attempt number
+ * for the built-in script model (it fails scripted attempts).
+ */
+function providerOptionsFor(config: ModelConfigRecord, attempt: number): Record<string, Record<string, never>> {
+  const key = providerOptionsKey(config);
+  const options: Record<string, Record<string, unknown>> = { [key]: { ...(config.provider_options ?? {}) } };
+  options.script = { ...options.script, attempt };
+  return options as Record<string, Record<string, never>>;
 }
 
 /** Stream parts that count as the model's first chunk (the SDK's own start parts do not). */
@@ -206,7 +217,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
         maxRetries: 0,
         maxOutputTokens: modelConfig.max_output_tokens,
         abortSignal: AbortSignal.any([context.cancellationSignal, startup.signal]),
-        providerOptions: { script: { attempt }, [providerOptionsKey(modelConfig)]: (modelConfig.provider_options ?? {}) as never },
+        providerOptions: providerOptionsFor(modelConfig, attempt),
       });
       for await (const part of result.fullStream) {
         if (FIRST_CHUNK_PARTS.has(part.type)) clearTimeout(startupTimer);

@@ -18,6 +18,12 @@ describe('the OpenAPI document', () => {
         '/api/v1/chats/{chatId}/tool-results',
         '/api/v1/models',
         '/api/v1/chats/{chatId}/stream',
+        '/api/v1/usage',
+        '/api/v1/providers',
+        '/api/v1/providers/{id}',
+        '/api/v1/model-configs',
+        '/api/v1/model-configs/{id}',
+        '/api/v1/usage-limits/users/{id}',
       ]),
     );
   });
@@ -29,6 +35,12 @@ describe('the OpenAPI document', () => {
     const send = document.components.schemas.SendMessageRequest;
     expect(send.additionalProperties).toBe(false);
     expect(send.properties.busy_behavior.enum).toEqual(['queue', 'interrupt']);
+  });
+
+  it('never lets a provider key into a response schema', () => {
+    expect(document.components.schemas.Provider.properties.api_key).toBeUndefined();
+    expect(document.components.schemas.Provider.properties.has_api_key.type).toBe('boolean');
+    expect(document.components.schemas.CreateProviderRequest.properties.api_key.type).toBe('string');
   });
 
   it('documents every stream event type', () => {

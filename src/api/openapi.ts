@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { Chat, ChatError, ChatMessage, PendingToolCall, QueuedMessage } from '../domain/chat.js';
 import { ChatStreamEvent } from '../domain/stream-event.js';
 import { CreateChatRequest, EditMessageRequest, SendMessageRequest, SubmitToolResultsRequest, UpdateChatRequest } from './chat-schemas.js';
+import { CreateModelConfigRequest, CreateProviderRequest, ModelConfig, Provider, UpdateModelConfigRequest, UpdateProviderRequest } from '../domain/provider.js';
+import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
 
 const ErrorResponse = z.object({
   message: z.string(),
@@ -20,6 +22,10 @@ const ModelList = z.object({
   models: z.array(z.object({ id: z.uuid(), provider: z.string(), model: z.string(), display_name: z.string(), is_default: z.boolean(), context_limit: z.number().int() })),
 });
 const PromoteAccepted = z.object({ message: z.literal('Queued message promotion accepted.') });
+const UsageLimitExceeded = z.object({ message: z.literal('Chat usage limit exceeded.'), spent_micros: z.number().int(), limit_micros: z.number().int(), resets_at: z.string() });
+const ProviderList = z.object({ providers: z.array(Provider) });
+const ModelConfigList = z.object({ model_configs: z.array(ModelConfig) });
+const UsageLimitList = z.object({ usage_limits: z.array(UsageLimit) });
 
 const components = {
   Chat,
@@ -39,6 +45,19 @@ const components = {
   ModelList,
   PromoteAccepted,
   ChatStreamEvent,
+  UsageLimitExceeded,
+  Provider,
+  ProviderList,
+  CreateProviderRequest,
+  UpdateProviderRequest,
+  ModelConfig,
+  ModelConfigList,
+  CreateModelConfigRequest,
+  UpdateModelConfigRequest,
+  UsageLimit,
+  UsageLimitList,
+  SetUsageLimitRequest,
+  UsageReport,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -47,6 +66,8 @@ const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: ComponentName) => ({ content: { 'application/json': { schema: ref(name) } } });
 const error = (description: string) => ({ description, ...json('ErrorResponse') });
 const chatId = { name: 'chatId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const uuidPath = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+const admin = { '403': error('Not an admin key.') };
 const integerPath = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'integer' } });
 const common = { '401': error('No or bad API key.'), '404': error('Chat not found (or not yours).') };
 
@@ -67,7 +88,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } } },
       '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'PostgreSQL and Temporal answer.' }, '503': { description: 'Names what is unreachable.' } } } },
       '/api/v1/chats': {
-        post: operation('Create a chat; its first turn starts at once.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.') }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
+        post: operation('Create a chat; its first turn starts at once.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.'), '409': { description: 'Spend limit reached.', ...json('UsageLimitExceeded') } }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
         get: operation('List your chats, newest activity first.', { '200': { description: 'A page of chats.', ...json('ChatList') } }, {
           parameters: [
             { name: 'archived', in: 'query', schema: { type: 'boolean' } },
@@ -93,7 +114,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
         }),
         post: operation(
           'Send a message: it runs now, or queues while the chat is busy.',
-          { '200': { description: 'Sent or queued.', ...json('SendMessageResponse') }, '400': error('Invalid input or archived chat.'), '429': error('Message queue is full.') },
+          { '200': { description: 'Sent or queued.', ...json('SendMessageResponse') }, '400': error('Invalid input or archived chat.'), '409': { description: 'Spend limit reached.', ...json('UsageLimitExceeded') }, '429': error('Message queue is full.') },
           { requestBody: { required: true, ...json('SendMessageRequest') } },
         ),
       },
@@ -130,7 +151,44 @@ export function createOpenApiDocument(): Record<string, unknown> {
           },
         ),
       },
-      '/api/v1/models': { get: operation('Enabled model configs.', { '200': { description: 'Models.', ...json('ModelList') } }) },
+      '/api/v1/models': { get: operation('Enabled model configs on enabled providers.', { '200': { description: 'Models.', ...json('ModelList') } }) },
+      '/api/v1/usage': {
+        get: operation('Your tokens and spend in a period, per model, with your spend limit.', { '200': { description: 'Usage.', ...json('UsageReport') }, '400': error('Invalid period.') }, {
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+        }),
+      },
+      '/api/v1/providers': {
+        get: operation('Admin: list providers (keys are never returned).', { '200': { description: 'Providers.', ...json('ProviderList') }, ...admin }),
+        post: operation('Admin: add a provider; its API key is stored sealed.', { '201': { description: 'The provider.', ...json('Provider') }, '400': error('Invalid input.'), '409': error('The name is taken.'), '503': error('No CHATD_SECRET_KEY to seal the key.'), ...admin }, { requestBody: { required: true, ...json('CreateProviderRequest') } }),
+      },
+      '/api/v1/providers/{id}': {
+        parameters: [uuidPath('id')],
+        get: operation('Admin: a provider.', { '200': { description: 'The provider.', ...json('Provider') }, ...admin }),
+        patch: operation('Admin: change a provider\'s base URL, key (null removes it) or enabled flag.', { '200': { description: 'The provider.', ...json('Provider') }, '400': error('Invalid input.'), ...admin }, { requestBody: { required: true, ...json('UpdateProviderRequest') } }),
+        delete: operation('Admin: delete a provider no model config uses.', { '204': { description: 'Deleted.' }, '409': error('Model configs still use it.'), ...admin }),
+      },
+      '/api/v1/model-configs': {
+        get: operation('Admin: list model configs.', { '200': { description: 'Model configs.', ...json('ModelConfigList') }, ...admin }),
+        post: operation('Admin: add a model config.', { '201': { description: 'The model config.', ...json('ModelConfig') }, '400': error('Invalid input or unknown provider.'), ...admin }, { requestBody: { required: true, ...json('CreateModelConfigRequest') } }),
+      },
+      '/api/v1/model-configs/{id}': {
+        parameters: [uuidPath('id')],
+        patch: operation('Admin: change a model config.', { '200': { description: 'The model config.', ...json('ModelConfig') }, '400': error('Invalid input.'), ...admin }, { requestBody: { required: true, ...json('UpdateModelConfigRequest') } }),
+        delete: operation('Admin: delete a model config, or disable it when messages use it.', { '204': { description: 'Deleted.' }, '200': { description: 'In use: disabled instead.' }, ...admin }),
+      },
+      '/api/v1/usage-limits': { get: operation('Admin: list spend limits.', { '200': { description: 'Limits.', ...json('UsageLimitList') }, ...admin }) },
+      '/api/v1/usage-limits/default': {
+        put: operation('Admin: set the default spend limit.', { '200': { description: 'The limit.', ...json('UsageLimit') }, '400': error('Invalid input.'), ...admin }, { requestBody: { required: true, ...json('SetUsageLimitRequest') } }),
+        delete: operation('Admin: remove the default spend limit.', { '204': { description: 'Removed.' }, ...admin }),
+      },
+      '/api/v1/usage-limits/users/{id}': {
+        parameters: [uuidPath('id')],
+        put: operation('Admin: set a user\'s spend limit.', { '200': { description: 'The limit.', ...json('UsageLimit') }, '400': error('Invalid input.'), ...admin }, { requestBody: { required: true, ...json('SetUsageLimitRequest') } }),
+        delete: operation('Admin: remove a user\'s spend limit.', { '204': { description: 'Removed.' }, ...admin }),
+      },
     },
   };
 }

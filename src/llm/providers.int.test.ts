@@ -120,6 +120,18 @@ describe.each(['openai', 'openai-chat', 'anthropic', 'openai-compatible'] as con
   });
 });
 
+describe('model config options', () => {
+  it('passes provider_options to the provider under its AI SDK key', async () => {
+    const model = `model-${randomUUID().slice(0, 8)}`;
+    const config = await admin.post('/api/v1/model-configs', { provider: providerNames.get('openai-chat'), model, provider_options: { user: 'chatd-end-user-7' }, max_output_tokens: 1234 });
+    fake.reply(model, fakeText('ok'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: config.body.id });
+    await waitForIdle(alice, chat.id);
+    const [request] = fake.requests.filter((entry) => entry.model === model);
+    expect(request!.body).toMatchObject({ user: 'chatd-end-user-7', max_tokens: 1234, stream: true });
+  });
+});
+
 describe('provider faults', () => {
   it('waits out a 429 for as long as Retry-After says, then answers', async () => {
     const { configId, model } = await modelOn('openai-chat');

@@ -59,8 +59,9 @@ describe('chat races, failures and operator visibility', () => {
   it('ends a failed turn in error with a structured last_error, and the next send runs normally', async () => {
     const chat = await createChat(alice, { content: 'script:{not json' });
     const failed = await waitForStatus(alice, chat.id, 'error');
-    expect(failed.last_error).toMatchObject({ kind: 'generic', retryable: false });
-    expect(failed.last_error.message).toContain('invalid script');
+    expect(failed.last_error).toMatchObject({ kind: 'generic', retryable: false, message: 'The chat request failed unexpectedly.' });
+    // The fixed message is for people; what went wrong is in the detail.
+    expect(failed.last_error.detail).toContain('invalid script');
     const next = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'try again', model_config_id: harness.echoModelId });
     expect(next.body.queued).toBe(false);
     const recovered = await waitForStatus(alice, chat.id, 'waiting');
