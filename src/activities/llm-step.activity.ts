@@ -18,7 +18,7 @@ import { type MessageRow } from '../db/chat-rows.js';
 import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
 import { providerOptionsKey, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
 import { costMicros } from '../domain/provider.js';
-import { toModelMessages } from '../prompt/to-model-messages.js';
+import { toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
 import { type PartPublisher } from './part-publisher.js';
@@ -170,6 +170,9 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames);
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
+    // Every model call is attributed to the key that started the turn; without one, none is made.
+    const apiKeyId = turnApiKeyId(history);
+    if (apiKeyId === null) throw failure({ message: 'This turn has no API key to attribute its model calls to.', kind: 'config', retryable: false, detail: 'The message that started it was not sent with a known API key (or the key was deleted).' });
     const classify = (error: unknown) =>
       classifyModelError(error, { provider: classifierProvider(modelConfig), ...(modelConfig.endpoint == null ? {} : { providerName: modelConfig.endpoint.name }) });
     let model;
@@ -202,7 +205,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     }
 
     const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
-      dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage });
+      dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage, apiKeyId });
 
     // No first chunk within the startup window: abort this attempt and retry it.
     const startupTimeoutMs = dependencies.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChat, listMessages, script, waitForIdle } from '../../test/support/chat-helpers.js';
+import { createApiKey } from '../db/users.js';
+import { createChat, listMessages, script, slowScript, waitForIdle, waitForStatus } from '../../test/support/chat-helpers.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
 import { apiClient, type ApiClient } from '../../test/support/http.js';
 
@@ -166,5 +167,48 @@ describe('usage and spend limits', () => {
     expect((await bob.post(`/api/v1/chats/${chat.id}/messages`, { content: script({ steps: [{ text: 'ok' }] }) })).status).toBe(200);
     await waitForIdle(bob, chat.id);
     expect(await admin.delete(`/api/v1/usage-limits/users/${harness.bob.id}`)).toMatchObject({ status: 204 });
+  });
+});
+
+describe('key attribution', () => {
+  it('attributes each turn’s model calls to the key that sent its message, queued ones included', async () => {
+    const laptopKey = await createApiKey(harness.pool, harness.alice.id, 'laptop');
+    const ciKey = await createApiKey(harness.pool, harness.alice.id, 'ci');
+    const laptop = apiClient(harness.apiUrl, laptopKey);
+    const ci = apiClient(harness.apiUrl, ciKey);
+    const chat = await createChat(laptop, { content: script(slowScript('from the laptop', 6, 60)) });
+    const queued = await ci.post(`/api/v1/chats/${chat.id}/messages`, { content: script({ steps: [{ text: 'from ci' }] }) });
+    expect(queued.body.queued).toBe(true);
+    await waitForIdle(laptop, chat.id);
+    const { rows } = await harness.pool.query<{ role: string; api_key_id: string; text: string }>(
+      "SELECT role, api_key_id, content->0->>'text' AS text FROM chat_messages WHERE chat_id = $1 AND NOT deleted ORDER BY id",
+      [chat.id],
+    );
+    const laptopId = (await harness.pool.query<{ id: string }>('SELECT id FROM api_keys WHERE name = $1 AND user_id = $2', ['laptop', harness.alice.id])).rows[0]!.id;
+    const ciId = (await harness.pool.query<{ id: string }>('SELECT id FROM api_keys WHERE name = $1 AND user_id = $2', ['ci', harness.alice.id])).rows[0]!.id;
+    expect(rows.map((row) => [row.role, row.api_key_id])).toEqual([
+      ['user', laptopId],
+      ['assistant', laptopId],
+      ['user', ciId],
+      ['assistant', ciId],
+    ]);
+    const byKey = (await laptop.get('/api/v1/usage')).body.by_api_key as Array<{ api_key_id: string; key_name: string; steps: number; key_prefix: string }>;
+    expect(byKey.find((entry) => entry.api_key_id === ciId)).toMatchObject({ key_name: 'ci', steps: 1 });
+    expect(byKey.find((entry) => entry.api_key_id === laptopId)).toMatchObject({ key_name: 'laptop', steps: 1 });
+    expect(JSON.stringify(byKey)).not.toContain(ciKey);
+  });
+
+  it('fails closed when the turn’s key is gone: no model call is made', async () => {
+    const doomedKey = await createApiKey(harness.pool, harness.alice.id, 'doomed');
+    const doomed = apiClient(harness.apiUrl, doomedKey);
+    // A first turn long enough that the key is deleted while its message still waits in the queue.
+    const chat = await createChat(alice, { content: script(slowScript('first turn', 20, 100)) });
+    const queued = await doomed.post(`/api/v1/chats/${chat.id}/messages`, { content: script({ steps: [{ text: 'must not run' }] }) });
+    expect(queued.body.queued).toBe(true);
+    await harness.pool.query("DELETE FROM api_keys WHERE name = 'doomed' AND user_id = $1", [harness.alice.id]);
+    const failed = await waitForStatus(alice, chat.id, 'error');
+    expect(failed.last_error).toMatchObject({ kind: 'config', retryable: false, message: 'This turn has no API key to attribute its model calls to.' });
+    const { messages } = await listMessages(alice, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
   });
 });

@@ -178,9 +178,10 @@ export function createAiSdkRouter(dependencies: { pool: Pool; hub: EventHub; com
         labels: {},
         dynamicTools: [],
         clientMessageId: last.id,
+        apiKeyId: user.apiKeyId,
       });
     } else {
-      await dependencies.commands.sendMessage(chatId, { content, modelConfigId: null, busyBehavior: 'queue', clientMessageId: last.id });
+      await dependencies.commands.sendMessage(chatId, { content, modelConfigId: null, busyBehavior: 'queue', clientMessageId: last.id, apiKeyId: user.apiKeyId });
     }
     startEventStream(response, { 'x-vercel-ai-ui-message-stream': 'v1' });
     streamTurn(request, response, dependencies.hub, chatId, afterSeq);

@@ -4,10 +4,10 @@
  */
 import { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { type Pool } from '../db/pool.js';
-import { findUserByApiKey, type User } from '../db/users.js';
+import { findUserByApiKey, type AuthenticatedUser } from '../db/users.js';
 import { HttpError } from './http-error.js';
 
-const authenticatedUsers = new WeakMap<Request, User>();
+const authenticatedUsers = new WeakMap<Request, AuthenticatedUser>();
 
 export function createAuthMiddleware(pool: Pool): RequestHandler {
   return (request: Request, _response: Response, next: NextFunction) => {
@@ -30,7 +30,7 @@ export function createAuthMiddleware(pool: Pool): RequestHandler {
 }
 
 /** The authenticated caller; only valid behind the auth middleware. */
-export function currentUser(request: Request): User {
+export function currentUser(request: Request): AuthenticatedUser {
   const user = authenticatedUsers.get(request);
   if (user === undefined) throw new Error('currentUser called on an unauthenticated request');
   return user;

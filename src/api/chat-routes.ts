@@ -121,6 +121,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       labels: body.labels ?? {},
       dynamicTools: body.dynamic_tools ?? [],
       clientMessageId: body.client_message_id ?? null,
+      apiKeyId: currentUser(request).apiKeyId,
     });
     const created = await reads.getChat(chatId);
     if (created === undefined) throw new Error(`chat ${chatId} was created but cannot be read`);
@@ -176,6 +177,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       modelConfigId: await checkModel(body.model_config_id),
       busyBehavior: body.busy_behavior ?? 'queue',
       clientMessageId: body.client_message_id ?? null,
+      apiKeyId: currentUser(request).apiKeyId,
     });
     const message = result.messageId === null ? undefined : await reads.getMessage(chat.id, result.messageId);
     const queued = result.queuedMessageId === null ? undefined : await reads.getQueued(chat.id, result.queuedMessageId);
@@ -195,7 +197,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (original === undefined) throw new HttpError(404, 'Chat message not found.');
     if (original.role !== 'user') throw new HttpError(400, 'Only user messages can be edited.');
     await checkSpend(request);
-    const result = await commands.editMessage(chat.id, { messageId, content: toParts(body.content), modelConfigId, clientMessageId: body.client_message_id ?? null });
+    const result = await commands.editMessage(chat.id, { messageId, content: toParts(body.content), modelConfigId, clientMessageId: body.client_message_id ?? null, apiKeyId: currentUser(request).apiKeyId });
     const replacement = await reads.getMessage(chat.id, result.messageId);
     if (replacement === undefined) throw new HttpError(409, 'The edited message was replaced again.', 'Reload the chat.');
     response.json(chatMessageFromRow(replacement));

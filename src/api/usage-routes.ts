@@ -19,8 +19,8 @@ export function createUsageRouter(dependencies: { usage: UsageLedger }): Router 
     const from = query.from === undefined ? defaults.start : new Date(query.from);
     const to = query.to === undefined ? defaults.end : new Date(query.to);
     if (from >= to) throw new HttpError(400, 'Invalid request query: from must be before to.');
-    const { total, byModel } = await dependencies.usage.totals(user.id, from, to);
-    const report: UsageReport = { from: from.toISOString(), to: to.toISOString(), total, by_model: byModel, limit };
+    const [{ total, byModel }, byKey] = await Promise.all([dependencies.usage.totals(user.id, from, to), dependencies.usage.totalsByKey(user.id, from, to)]);
+    const report: UsageReport = { from: from.toISOString(), to: to.toISOString(), total, by_model: byModel, by_api_key: byKey, limit };
     response.json(report);
   });
   return router;

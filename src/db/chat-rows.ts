@@ -39,6 +39,8 @@ export interface MessageRow {
   visibility: 'user' | 'model' | 'both';
   deleted: boolean;
   idempotency_key: string | null;
+  /** The API key the message was sent with (user) or its model call was made for (assistant). */
+  api_key_id: string | null;
   created_at: Date;
 }
 
@@ -48,6 +50,7 @@ export interface QueuedRow {
   content: ChatMessagePart[];
   model_config_id: string | null;
   position: number;
+  api_key_id: string | null;
   created_at: Date;
 }
 

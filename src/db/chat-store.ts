@@ -46,14 +46,23 @@ async function resolveModelConfigId(client: PoolClient, requested: string | null
 async function insertMessage(
   client: PoolClient,
   chatId: string,
-  message: { role: string; content: ChatMessagePart[]; modelConfigId: string | null; key: string; visibility?: string; usage?: Usage | null },
+  message: { role: string; content: ChatMessagePart[]; modelConfigId: string | null; key: string; visibility?: string; usage?: Usage | null; apiKeyId?: string | null },
 ): Promise<MessageRow> {
   const inserted = await client.query<MessageRow>(
-    `INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, usage)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, usage, api_key_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *`,
-    [chatId, message.role, JSON.stringify(message.content), message.modelConfigId, message.key, message.visibility ?? 'both', message.usage === undefined || message.usage === null ? null : JSON.stringify(message.usage)],
+    [
+      chatId,
+      message.role,
+      JSON.stringify(message.content),
+      message.modelConfigId,
+      message.key,
+      message.visibility ?? 'both',
+      message.usage === undefined || message.usage === null ? null : JSON.stringify(message.usage),
+      message.apiKeyId ?? null,
+    ],
   );
   if (inserted.rows[0] !== undefined) return inserted.rows[0];
   const existing = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [chatId, message.key]);
@@ -105,7 +114,7 @@ export function createChatStore(pool: Pool) {
         if (create.systemPrompt !== null && create.systemPrompt !== '') {
           await insertMessage(client, chatId, { role: 'system', content: [{ type: 'text', text: create.systemPrompt }], modelConfigId: null, key: 'system-prompt', visibility: 'model' });
         }
-        const message = await insertMessage(client, chatId, { role: 'user', content: create.content, modelConfigId, key: turnKey(turn, 'user') });
+        const message = await insertMessage(client, chatId, { role: 'user', content: create.content, modelConfigId, key: turnKey(turn, 'user'), apiKeyId: create.apiKeyId ?? null });
         if (created.rowCount === 1) events.push(statusEvent('running'), messageEvent(message));
         await appendChatEvents(client, chatId, events);
         if (created.rowCount === 1) await appendWatchEvent(client, chatId, 'created');
@@ -114,12 +123,12 @@ export function createChatStore(pool: Pool) {
     },
 
     /** Inserts a user message and starts `turn` with it. */
-    async insertUserMessage(input: { chatId: string; turn: number; content: ChatMessagePart[]; modelConfigId: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
+    async insertUserMessage(input: { chatId: string; turn: number; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         const modelConfigId = await resolveModelConfigId(client, input.modelConfigId, chat.last_model_config_id);
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
-        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key: turnKey(input.turn, 'user') });
+        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key: turnKey(input.turn, 'user'), apiKeyId: input.apiKeyId ?? null });
         if (chat.turn_count < input.turn) {
           await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
           await appendChatEvents(client, input.chatId, [messageEvent(message), statusEvent('running')]);
@@ -129,14 +138,14 @@ export function createChatStore(pool: Pool) {
     },
 
     /** Appends a message to the queue mirror, keeping the model it was sent with. */
-    async enqueueMessage(input: { chatId: string; content: ChatMessagePart[]; modelConfigId: string | null; idempotencyKey: string; position: number }): Promise<{ queuedId: number }> {
+    async enqueueMessage(input: { chatId: string; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null; idempotencyKey: string; position: number }): Promise<{ queuedId: number }> {
       return withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
         const inserted = await client.query<{ id: number }>(
-          `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, position, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, position, idempotency_key, api_key_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
-          [input.chatId, JSON.stringify(input.content), input.modelConfigId, input.position, input.idempotencyKey],
+          [input.chatId, JSON.stringify(input.content), input.modelConfigId, input.position, input.idempotencyKey, input.apiKeyId ?? null],
         );
         if (inserted.rows[0] === undefined) {
           const existing = await client.query<{ id: number }>('SELECT id FROM chat_queued_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, input.idempotencyKey]);
@@ -162,7 +171,7 @@ export function createChatStore(pool: Pool) {
         const row = queued.rows[0];
         if (row === undefined) refuse('QueuedMessageNotFound');
         const modelConfigId = await resolveModelConfigId(client, row.model_config_id, chat.last_model_config_id);
-        const message = await insertMessage(client, input.chatId, { role: 'user', content: row.content, modelConfigId, key });
+        const message = await insertMessage(client, input.chatId, { role: 'user', content: row.content, modelConfigId, key, apiKeyId: row.api_key_id });
         await client.query(`UPDATE chat_queued_messages SET state = 'promoted', promoted_message_id = $3 WHERE chat_id = $1 AND id = $2`, [input.chatId, input.queuedId, message.id]);
         await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
         await appendChatEvents(client, input.chatId, [messageEvent(message), await queueEvent(client, input.chatId), statusEvent('running')]);
@@ -221,7 +230,7 @@ export function createChatStore(pool: Pool) {
      * Replaces user message `messageId` and soft-deletes everything after it; clears the queue and
      * starts `turn`. Bumping `turn_count` fences the writes of the turn being replaced.
      */
-    async applyEdit(input: { chatId: string; turn: number; messageId: number; content: ChatMessagePart[]; modelConfigId: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
+    async applyEdit(input: { chatId: string; turn: number; messageId: number; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         const key = turnKey(input.turn, 'user');
@@ -237,7 +246,7 @@ export function createChatStore(pool: Pool) {
         await client.query('UPDATE chat_messages SET deleted = true WHERE chat_id = $1 AND id >= $2 AND NOT deleted', [input.chatId, input.messageId]);
         await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND state = 'queued'`, [input.chatId]);
         await client.query('DELETE FROM tool_call_ledger WHERE chat_id = $1 AND status = $2', [input.chatId, 'started']);
-        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key });
+        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key, apiKeyId: input.apiKeyId ?? null });
         await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
         await appendChatEvents(client, input.chatId, [
           { type: 'history_reset', payload: { from_message_id: input.messageId } },
@@ -250,14 +259,14 @@ export function createChatStore(pool: Pool) {
     },
 
     /** Persists one assistant step of `turn` exactly once; returns undefined when the turn was superseded. */
-    async insertAssistantStep(input: { chatId: string; turn: number; step: number; content: ChatMessagePart[]; modelConfigId: string | null; usage: Usage | null }): Promise<MessageRow | undefined> {
+    async insertAssistantStep(input: { chatId: string; turn: number; step: number; content: ChatMessagePart[]; modelConfigId: string | null; usage: Usage | null; apiKeyId: string }): Promise<MessageRow | undefined> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         if (chat.turn_count !== input.turn) return undefined;
         const key = turnKey(input.turn, `step:${input.step}`);
         const existing = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
         if (existing.rows[0] !== undefined) return existing.rows[0];
-        const message = await insertMessage(client, input.chatId, { role: 'assistant', content: input.content, modelConfigId: input.modelConfigId, key, usage: input.usage });
+        const message = await insertMessage(client, input.chatId, { role: 'assistant', content: input.content, modelConfigId: input.modelConfigId, key, usage: input.usage, apiKeyId: input.apiKeyId });
         await client.query('UPDATE chats SET last_progress_at = now() WHERE id = $1', [input.chatId]);
         await appendChatEvents(client, input.chatId, [messageEvent(message)]);
         return message;

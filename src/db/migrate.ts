@@ -6,6 +6,7 @@ import { type Pool, withTransaction } from './pool.js';
 import { sql as initial } from './migrations/0001-initial.js';
 import { sql as watchFeed } from './migrations/0002-watch-feed.js';
 import { sql as providers } from './migrations/0003-providers.js';
+import { sql as keyAttribution } from './migrations/0004-key-attribution.js';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'watch-feed', sql: watchFeed },
   { version: 3, name: 'providers', sql: providers },
+  { version: 4, name: 'key-attribution', sql: keyAttribution },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

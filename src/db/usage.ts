@@ -75,6 +75,18 @@ export function createUsageLedger(pool: Pool) {
       };
     },
 
+    /** Spend per API key the steps were attributed to (a deleted key shows as null). */
+    async totalsByKey(userId: string, from: Date, to: Date): Promise<Array<UsageTotals & { api_key_id: string | null; key_prefix: string | null; key_name: string | null }>> {
+      const { rows } = await pool.query<UsageTotals & { api_key_id: string | null; key_prefix: string | null; key_name: string | null }>(
+        `SELECT m.api_key_id, k.key_prefix, k.name AS key_name, ${TOTALS}
+         FROM chat_messages m JOIN chats c ON c.id = m.chat_id LEFT JOIN api_keys k ON k.id = m.api_key_id
+         WHERE c.owner_id = $1 AND m.usage IS NOT NULL AND m.created_at >= $2 AND m.created_at < $3
+         GROUP BY m.api_key_id, k.key_prefix, k.name ORDER BY cost_micros DESC`,
+        [userId, from, to],
+      );
+      return rows;
+    },
+
     /** The user's limit (their own, else the default) and what they spent this period; null when unlimited. */
     async limitStatus(userId: string, now = new Date()): Promise<LimitStatus | null> {
       const { rows } = await pool.query<LimitRow>('SELECT user_id, limit_micros, period, updated_at FROM usage_limits WHERE user_id = $1 OR user_id IS NULL ORDER BY user_id NULLS LAST LIMIT 1', [userId]);

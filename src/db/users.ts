@@ -11,6 +11,11 @@ export interface User {
   isAdmin: boolean;
 }
 
+/** A user as authenticated by one of their API keys; the key id attributes what they start. */
+export interface AuthenticatedUser extends User {
+  apiKeyId: string;
+}
+
 const KEY_PREFIX = 'chatd_';
 
 export function hashApiKey(key: string): string {
@@ -56,12 +61,12 @@ export async function createApiKey(db: Queryable, userId: string, name = ''): Pr
 }
 
 /** Resolves the user an API key belongs to, or undefined for an unknown key. */
-export async function findUserByApiKey(db: Queryable, key: string): Promise<User | undefined> {
-  const { rows } = await db.query<UserRow>(
-    'SELECT users.id, users.name, users.is_admin FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = $1',
+export async function findUserByApiKey(db: Queryable, key: string): Promise<AuthenticatedUser | undefined> {
+  const { rows } = await db.query<UserRow & { api_key_id: string }>(
+    'SELECT users.id, users.name, users.is_admin, api_keys.id AS api_key_id FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = $1',
     [hashApiKey(key)],
   );
-  return rows[0] === undefined ? undefined : toUser(rows[0]);
+  return rows[0] === undefined ? undefined : { ...toUser(rows[0]), apiKeyId: rows[0].api_key_id };
 }
 
 export async function hasApiKey(db: Queryable, key: string): Promise<boolean> {

@@ -43,6 +43,8 @@ export const UsageReport = z.object({
   to: z.string(),
   total: UsageTotals,
   by_model: z.array(UsageTotals.extend({ model_config_id: z.uuid().nullable() })),
+  /** Per API key the model calls were made for; `key_prefix` identifies the key without revealing it. */
+  by_api_key: z.array(UsageTotals.extend({ api_key_id: z.uuid().nullable(), key_prefix: z.string().nullable(), key_name: z.string().nullable() })),
   limit: z.object({ limit_micros: z.number().int(), period: UsagePeriod, spent_micros: z.number().int(), resets_at: z.string() }).nullable(),
 });
 export type UsageReport = z.infer<typeof UsageReport>;

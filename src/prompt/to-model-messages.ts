@@ -8,6 +8,17 @@ import { type ChatMessagePart } from '../domain/chat.js';
 export interface PromptSourceMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: ChatMessagePart[];
+  /** The API key a user message was sent with. */
+  apiKeyId?: string | null;
+}
+
+/** The API key of the turn in progress: the one its (latest) user message was sent with. */
+export function turnApiKeyId(messages: readonly PromptSourceMessage[]): string | null {
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index]!;
+    if (message.role === 'user') return message.apiKeyId ?? null;
+  }
+  return null;
 }
 
 function textOf(parts: ChatMessagePart[]): string {

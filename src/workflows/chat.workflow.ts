@@ -200,7 +200,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         state.validateSend(send.clientMessageId);
         if (state.isIdle()) {
           const turn = state.turn + 1;
-          const inserted = await store.insertUserMessage({ chatId, turn, content: send.content, modelConfigId: send.modelConfigId });
+          const inserted = await store.insertUserMessage({ chatId, turn, content: send.content, modelConfigId: send.modelConfigId, apiKeyId: send.apiKeyId ?? null });
           state.turn = turn;
           state.status = 'running';
           state.pendingToolCalls = [];
@@ -212,6 +212,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
           chatId,
           content: send.content,
           modelConfigId: send.modelConfigId,
+          apiKeyId: send.apiKeyId ?? null,
           idempotencyKey,
           position: state.queue.length,
         });
@@ -233,7 +234,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         if (state.archived) refuse('EditArchived');
         const turn = state.turn + 1;
         // applyEdit bumps the chat's turn first, which fences every write of the turn it replaces.
-        const edited = await store.applyEdit({ chatId, turn, messageId: edit.messageId, content: edit.content, modelConfigId: edit.modelConfigId });
+        const edited = await store.applyEdit({ chatId, turn, messageId: edit.messageId, content: edit.content, modelConfigId: edit.modelConfigId, apiKeyId: edit.apiKeyId ?? null });
         state.turn = turn;
         state.status = 'running';
         state.queue = [];

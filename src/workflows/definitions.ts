@@ -27,6 +27,8 @@ export interface CreateChatInput {
   labels: Labels;
   dynamicTools: DynamicTool[];
   clientMessageId: string | null;
+  /** The API key that sent the message; its model calls are attributed to it. Absent in histories from before attribution. */
+  apiKeyId?: string | null;
 }
 
 export interface SendMessageInput {
@@ -35,6 +37,7 @@ export interface SendMessageInput {
   modelConfigId: string | null;
   busyBehavior: BusyBehavior;
   clientMessageId: string | null;
+  apiKeyId?: string | null;
 }
 
 export interface SendMessageResult {
@@ -48,6 +51,7 @@ export interface EditMessageInput {
   content: ChatMessagePart[];
   modelConfigId: string | null;
   clientMessageId: string | null;
+  apiKeyId?: string | null;
 }
 
 export interface EditMessageResult {
