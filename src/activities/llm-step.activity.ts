@@ -18,7 +18,9 @@ import { type MessageRow } from '../db/chat-rows.js';
 import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
 import { providerOptionsKey, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
 import { costMicros } from '../domain/provider.js';
-import { toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
+import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
+import { createChatFiles } from '../db/chat-files.js';
+import { ANTHROPIC_MAX_INLINE_IMAGE_BYTES } from '../domain/chat-file.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
 import { type PartPublisher } from './part-publisher.js';
@@ -183,6 +185,22 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       throw failure({ ...classify(error).error, retryable: false }, error);
     }
 
+    // Attachments: loaded for the prompt, and checked against the provider's limits first.
+    const files = await createChatFiles(dependencies.pool).contents(attachedFileIds(history));
+    if (modelConfig.endpoint?.kind === 'anthropic') {
+      for (const [id, file] of files) {
+        if (file.mediaType.startsWith('image/') && file.data.length > ANTHROPIC_MAX_INLINE_IMAGE_BYTES) {
+          const name = history.flatMap((message) => message.content).find((part) => part.type === 'file' && part.file_id === id);
+          throw failure({
+            message: `The image "${name?.type === 'file' ? name.name : id}" is ${(file.data.length / 1024 / 1024).toFixed(1)} MiB; Anthropic accepts images up to 5 MiB.`,
+            kind: 'config',
+            provider: 'Anthropic',
+            retryable: false,
+          });
+        }
+      }
+    }
+
     const toolSet: ToolSet = {};
     for (const builtin of dependencies.tools.all()) {
       toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema) as never) });
@@ -215,7 +233,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     try {
       const result = streamText({
         model,
-        messages: toModelMessages(history),
+        messages: toModelMessages(history, files),
         tools: toolSet,
         maxRetries: 0,
         maxOutputTokens: modelConfig.max_output_tokens,

@@ -10,6 +10,8 @@ import { createChatCommands } from '../temporal/chat-client.js';
 import { createAiSdkRouter } from './ai-sdk-routes.js';
 import { createAdminRouter } from './admin-routes.js';
 import { createUsageRouter } from './usage-routes.js';
+import { createFileRouter } from './file-routes.js';
+import { createChatFiles } from '../db/chat-files.js';
 import { createModelCatalogue } from '../db/model-catalogue.js';
 import { createUsageLedger } from '../db/usage.js';
 import { type SecretBox } from '../security/secret-box.js';
@@ -46,7 +48,7 @@ export function createApp(dependencies: ApiDependencies): Express {
   const usage = createUsageLedger(dependencies.pool);
   const catalogue = createModelCatalogue(dependencies.pool, dependencies.secretBox);
   app.use('/api/v1', createAuthMiddleware(dependencies.pool));
-  app.use('/api/v1', createAdminRouter({ catalogue, usage }), createUsageRouter({ usage }));
+  app.use('/api/v1', createAdminRouter({ catalogue, usage }), createUsageRouter({ usage }), createFileRouter({ files: createChatFiles(dependencies.pool) }));
   if (dependencies.eventHubs !== undefined) {
     app.use(
       '/api/v1',

@@ -9,6 +9,8 @@ import { chatFromRow, chatMessageFromRow, queuedMessageFromRow, type ChatRow } f
 import { type Pool } from '../db/pool.js';
 import { type ChatCommands } from '../temporal/chat-client.js';
 import { type UsageLedger } from '../db/usage.js';
+import { createChatFiles, type ChatFiles } from '../db/chat-files.js';
+import { MAX_FILES_PER_MESSAGE } from '../domain/chat-file.js';
 import { type Logger } from '../logger.js';
 import { currentUser } from './auth.js';
 import { chatIdFor } from './chat-id.js';
@@ -35,11 +37,17 @@ export interface ChatRoutesDependencies {
   logger?: Logger;
 }
 
-function toParts(content: InputContent): ChatMessagePart[] {
+/** Message content as stored: text parts, and file parts resolved against the sender's uploads. */
+async function toParts(files: ChatFiles, ownerId: string, content: InputContent): Promise<ChatMessagePart[]> {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
-  return content.map((part) => {
+  const fileIds = content.flatMap((part) => (part.type === 'file' ? [part.file_id] : []));
+  if (fileIds.length > MAX_FILES_PER_MESSAGE) throw new HttpError(400, `A message may attach at most ${MAX_FILES_PER_MESSAGE} files.`);
+  const owned = await files.ownedFiles(ownerId, fileIds);
+  return content.map((part): ChatMessagePart => {
     if (part.type === 'text') return { type: 'text', text: part.text };
-    throw new HttpError(400, 'File attachments are not supported yet.', 'Send text parts only.');
+    const file = owned.get(part.file_id);
+    if (file === undefined) throw new HttpError(400, `File not found: ${part.file_id}.`, 'Upload it first with POST /api/v1/files; files are private to their uploader.');
+    return { type: 'file', file_id: file.id, name: file.name, media_type: file.media_type };
   });
 }
 
@@ -76,6 +84,7 @@ function parseLabelFilters(label: string | string[] | undefined): Record<string,
 export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
   const router = Router();
   const reads = createChatReads(dependencies.pool);
+  const files = createChatFiles(dependencies.pool);
   const { commands } = dependencies;
 
   const ownedChat = async (request: Request): Promise<ChatRow> => {
@@ -103,7 +112,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
   router.post('/chats', async (request, response) => {
     const body = parseRequest(CreateChatRequest, request.body);
     const user = currentUser(request);
-    const content = toParts(body.content);
+    const content = await toParts(files, user.id, body.content);
     const modelConfigId = await checkModel(body.model_config_id);
     const chatId = chatIdFor(user.id, body.client_message_id);
     const existing = await reads.getChat(chatId);
@@ -173,7 +182,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (chat.archived) throw new HttpError(400, 'Cannot send messages to an archived chat.');
     await checkSpend(request);
     const result = await commands.sendMessage(chat.id, {
-      content: toParts(body.content),
+      content: await toParts(files, currentUser(request).id, body.content),
       modelConfigId: await checkModel(body.model_config_id),
       busyBehavior: body.busy_behavior ?? 'queue',
       clientMessageId: body.client_message_id ?? null,
@@ -197,7 +206,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (original === undefined) throw new HttpError(404, 'Chat message not found.');
     if (original.role !== 'user') throw new HttpError(400, 'Only user messages can be edited.');
     await checkSpend(request);
-    const result = await commands.editMessage(chat.id, { messageId, content: toParts(body.content), modelConfigId, clientMessageId: body.client_message_id ?? null, apiKeyId: currentUser(request).apiKeyId });
+    const result = await commands.editMessage(chat.id, { messageId, content: await toParts(files, currentUser(request).id, body.content), modelConfigId, clientMessageId: body.client_message_id ?? null, apiKeyId: currentUser(request).apiKeyId });
     const replacement = await reads.getMessage(chat.id, result.messageId);
     if (replacement === undefined) throw new HttpError(409, 'The edited message was replaced again.', 'Reload the chat.');
     response.json(chatMessageFromRow(replacement));

@@ -8,6 +8,7 @@ import { ChatStreamEvent } from '../domain/stream-event.js';
 import { CreateChatRequest, EditMessageRequest, SendMessageRequest, SubmitToolResultsRequest, UpdateChatRequest } from './chat-schemas.js';
 import { CreateModelConfigRequest, CreateProviderRequest, ModelConfig, Provider, UpdateModelConfigRequest, UpdateProviderRequest } from '../domain/provider.js';
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
+import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 
 const ErrorResponse = z.object({
   message: z.string(),
@@ -58,6 +59,7 @@ const components = {
   UsageLimitList,
   SetUsageLimitRequest,
   UsageReport,
+  ChatFile,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -152,6 +154,16 @@ export function createOpenApiDocument(): Record<string, unknown> {
         ),
       },
       '/api/v1/models': { get: operation('Enabled model configs on enabled providers.', { '200': { description: 'Models.', ...json('ModelList') } }) },
+      '/api/v1/files': {
+        post: operation('Upload an attachment: the raw bytes with their Content-Type (PNG, JPEG, GIF, WebP or plain text; at most 10 MiB).', { '201': { description: 'The stored file.', ...json('ChatFile') }, '400': error('Empty body.'), '413': error('Over 10 MiB.'), '415': error('Unsupported type.') }, {
+          parameters: [{ name: 'name', in: 'query', schema: { type: 'string' } }],
+          requestBody: { required: true, content: Object.fromEntries(ALLOWED_FILE_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) },
+        }),
+      },
+      '/api/v1/files/{id}': {
+        parameters: [uuidPath('id')],
+        get: operation('Download your attachment.', { '200': { description: 'The bytes, with their Content-Type.' } }),
+      },
       '/api/v1/usage': {
         get: operation('Your tokens and spend in a period, per model, with your spend limit.', { '200': { description: 'Usage.', ...json('UsageReport') }, '400': error('Invalid period.') }, {
           parameters: [

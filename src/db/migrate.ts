@@ -7,6 +7,7 @@ import { sql as initial } from './migrations/0001-initial.js';
 import { sql as watchFeed } from './migrations/0002-watch-feed.js';
 import { sql as providers } from './migrations/0003-providers.js';
 import { sql as keyAttribution } from './migrations/0004-key-attribution.js';
+import { sql as chatFiles } from './migrations/0005-chat-files.js';
 
 export interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'watch-feed', sql: watchFeed },
   { version: 3, name: 'providers', sql: providers },
   { version: 4, name: 'key-attribution', sql: keyAttribution },
+  { version: 5, name: 'chat-files', sql: chatFiles },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -231,3 +231,71 @@ describe('provider faults', () => {
     expect(fake.requests.filter((request) => request.model === model)).toHaveLength(1);
   });
 });
+
+describe('attachments', () => {
+  // A 1×1 transparent PNG.
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+
+  /** Uploads as Alice: the raw bytes with their Content-Type. */
+  async function upload(data: Buffer, type: string, name = 'pixel.png'): Promise<{ status: number; body: any }> {
+    const response = await fetch(`${harness.apiUrl}/api/v1/files?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { authorization: `Bearer ${harness.alice.key}`, 'content-type': type }, body: data });
+    return { status: response.status, body: await response.json() };
+  }
+
+  it('stores an upload for its owner only', async () => {
+    const uploaded = await upload(PNG, 'image/png');
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body).toMatchObject({ name: 'pixel.png', media_type: 'image/png', size_bytes: PNG.length });
+    const mine = await fetch(`${harness.apiUrl}/api/v1/files/${uploaded.body.id}`, { headers: { authorization: `Bearer ${harness.alice.key}` } });
+    expect(mine.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await mine.arrayBuffer()).equals(PNG)).toBe(true);
+    expect((await apiClient(harness.apiUrl, harness.bob.key).get(`/api/v1/files/${uploaded.body.id}`)).status).toBe(404);
+    // Bob cannot attach Alice's file either.
+    const bobChat = await apiClient(harness.apiUrl, harness.bob.key).post('/api/v1/chats', { content: [{ type: 'file', file_id: uploaded.body.id }] });
+    expect(bobChat.status).toBe(400);
+    expect(bobChat.body.message).toBe(`File not found: ${uploaded.body.id}.`);
+  });
+
+  it('refuses unsupported types, empty files and files over 10 MiB with the limit in the answer', async () => {
+    const pdf = await upload(Buffer.from('%PDF-1.4'), 'application/pdf');
+    expect(pdf.status).toBe(415);
+    expect(pdf.body.detail).toContain('image/png');
+    expect((await upload(Buffer.alloc(0), 'image/png')).status).toBe(400);
+    const huge = await upload(Buffer.alloc(10 * 1024 * 1024 + 1), 'image/png');
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ message: 'File too large.', detail: 'Files may be at most 10 MiB.' });
+  });
+
+  it('sends an attached image to the model in the provider’s own format', async () => {
+    const image = (await upload(PNG, 'image/png')).body;
+    const note = (await upload(Buffer.from('remember the milk'), 'text/plain', 'note.txt')).body;
+    for (const kind of ['openai-chat', 'anthropic'] as const) {
+      const { configId, model } = await modelOn(kind);
+      fake.reply(model, fakeText('a single pixel'));
+      const chat = await createChat(alice, {
+        content: [{ type: 'text', text: 'What is this?' }, { type: 'file', file_id: image.id }, { type: 'file', file_id: note.id }],
+        model_config_id: configId,
+      });
+      await waitForIdle(alice, chat.id);
+      const { messages } = await listMessages(alice, chat.id);
+      expect(messages[0].content[1]).toEqual({ type: 'file', file_id: image.id, name: 'pixel.png', media_type: 'image/png' });
+      const [request] = fake.requests.filter((entry) => entry.model === model);
+      const sent = JSON.stringify(request!.body);
+      if (kind === 'anthropic') expect(request!.body.messages[0].content).toContainEqual({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG.toString('base64') } });
+      else expect(sent).toContain(`data:image/png;base64,${PNG.toString('base64')}`);
+      expect(sent).toContain('remember the milk');
+    }
+  });
+
+  it('refuses an image over Anthropic’s inline limit before calling it, as a config error', async () => {
+    // Six MiB of a valid-looking PNG header followed by padding: the size alone decides.
+    const big = Buffer.concat([PNG, Buffer.alloc(6 * 1024 * 1024)]);
+    const image = (await upload(big, 'image/png', 'big.png')).body;
+    const { configId, model } = await modelOn('anthropic');
+    const chat = await createChat(alice, { content: [{ type: 'text', text: 'look' }, { type: 'file', file_id: image.id }], model_config_id: configId });
+    const errored = await waitForStatus(alice, chat.id, 'error');
+    expect(errored.last_error).toMatchObject({ kind: 'config', retryable: false, provider: 'Anthropic' });
+    expect(errored.last_error.message).toContain('Anthropic accepts images up to 5 MiB');
+    expect(fake.requests.filter((entry) => entry.model === model)).toHaveLength(0);
+  });
+});

@@ -2,7 +2,7 @@
  * Stored chat messages → AI SDK model messages. The only place that knows both shapes.
  * Tool results are grouped into the tool message that follows their assistant step.
  */
-import { type AssistantContent, type ModelMessage } from 'ai';
+import { type AssistantContent, type ModelMessage, type UserContent } from 'ai';
 import { type ChatMessagePart } from '../domain/chat.js';
 
 export interface PromptSourceMessage {
@@ -30,7 +30,27 @@ function toolOutput(result: unknown, isError: boolean) {
   return isError ? ({ type: 'error-json', value: result as never } as const) : ({ type: 'json', value: result as never } as const);
 }
 
-export function toModelMessages(messages: readonly PromptSourceMessage[]): ModelMessage[] {
+/** The bytes of attached files, by file id, loaded by the caller. */
+export type AttachedFiles = ReadonlyMap<string, { mediaType: string; data: Uint8Array }>;
+
+/** File ids the user messages attach, to load before `toModelMessages`. */
+export function attachedFileIds(messages: readonly PromptSourceMessage[]): string[] {
+  return messages.flatMap((message) => (message.role === 'user' ? message.content.flatMap((part) => (part.type === 'file' ? [part.file_id] : [])) : []));
+}
+
+function userContent(parts: ChatMessagePart[], files: AttachedFiles): Exclude<UserContent, string> {
+  return parts.flatMap((part): Exclude<UserContent, string> => {
+    if (part.type === 'text') return [{ type: 'text', text: part.text }];
+    if (part.type !== 'file') return [];
+    const file = files.get(part.file_id);
+    if (file === undefined) return [{ type: 'text', text: `[attachment "${part.name}" is no longer available]` }];
+    if (file.mediaType.startsWith('image/')) return [{ type: 'image', image: file.data, mediaType: file.mediaType }];
+    // Plain text travels as text: every provider reads it.
+    return [{ type: 'text', text: `Attached file "${part.name}":\n${Buffer.from(file.data).toString('utf8')}` }];
+  });
+}
+
+export function toModelMessages(messages: readonly PromptSourceMessage[], files: AttachedFiles = new Map()): ModelMessage[] {
   const output: ModelMessage[] = [];
   for (const message of messages) {
     switch (message.role) {
@@ -38,7 +58,7 @@ export function toModelMessages(messages: readonly PromptSourceMessage[]): Model
         output.push({ role: 'system', content: textOf(message.content) });
         break;
       case 'user':
-        output.push({ role: 'user', content: message.content.flatMap((part) => (part.type === 'text' ? [{ type: 'text' as const, text: part.text }] : [])) });
+        output.push({ role: 'user', content: userContent(message.content, files) });
         break;
       case 'assistant':
         output.push({
