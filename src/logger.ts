@@ -1,18 +1,36 @@
 /**
- * The structured logger (pino). Secrets never reach it: the redact list covers every field
- * that can hold a key or a password.
+ * The structured logger (pino). Secrets never reach its output: the redact list covers every
+ * field that can hold an API key, a provider key (plain or sealed) or a password.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string, name = 'chatd'): Logger {
-  return pino({
-    name,
-    level,
-    redact: {
-      paths: ['*.authorization', '*.Authorization', 'headers.authorization', 'apiKey', '*.apiKey', 'password', '*.password', 'key', '*.api_key'],
-      censor: '[redacted]',
-    },
-  });
+export const REDACTED_PATHS = [
+  'authorization',
+  '*.authorization',
+  '*.Authorization',
+  '*.*.authorization',
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  '*.*.headers["x-api-key"]',
+  'apiKey',
+  '*.apiKey',
+  '*.*.apiKey',
+  'api_key',
+  '*.api_key',
+  '*.*.api_key',
+  'api_key_ciphertext',
+  '*.api_key_ciphertext',
+  'user_api_key_ciphertext',
+  '*.user_api_key_ciphertext',
+  'password',
+  '*.password',
+  'key',
+  '*.key',
+];
+
+export function createLogger(level: string, name = 'chatd', destination?: DestinationStream): Logger {
+  const options = { name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -11,6 +11,7 @@ import { createAiSdkRouter } from './ai-sdk-routes.js';
 import { createAdminRouter } from './admin-routes.js';
 import { createUsageRouter } from './usage-routes.js';
 import { createFileRouter } from './file-routes.js';
+import { createUserKeyRouter } from './user-key-routes.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { createModelCatalogue } from '../db/model-catalogue.js';
 import { createUsageLedger } from '../db/usage.js';
@@ -48,7 +49,7 @@ export function createApp(dependencies: ApiDependencies): Express {
   const usage = createUsageLedger(dependencies.pool);
   const catalogue = createModelCatalogue(dependencies.pool, dependencies.secretBox);
   app.use('/api/v1', createAuthMiddleware(dependencies.pool));
-  app.use('/api/v1', createAdminRouter({ catalogue, usage }), createUsageRouter({ usage }), createFileRouter({ files: createChatFiles(dependencies.pool) }));
+  app.use('/api/v1', createAdminRouter({ catalogue, usage }), createUsageRouter({ usage }), createFileRouter({ files: createChatFiles(dependencies.pool) }), createUserKeyRouter({ catalogue }));
   if (dependencies.eventHubs !== undefined) {
     app.use(
       '/api/v1',

@@ -6,7 +6,16 @@ import { z } from 'zod';
 import { Chat, ChatError, ChatMessage, PendingToolCall, QueuedMessage } from '../domain/chat.js';
 import { ChatStreamEvent } from '../domain/stream-event.js';
 import { CreateChatRequest, EditMessageRequest, SendMessageRequest, SubmitToolResultsRequest, UpdateChatRequest } from './chat-schemas.js';
-import { CreateModelConfigRequest, CreateProviderRequest, ModelConfig, Provider, UpdateModelConfigRequest, UpdateProviderRequest } from '../domain/provider.js';
+import {
+  CreateModelConfigRequest,
+  CreateProviderRequest,
+  ModelConfig,
+  Provider,
+  SetUserProviderKeyRequest,
+  UpdateModelConfigRequest,
+  UpdateProviderRequest,
+  UserProviderKey,
+} from '../domain/provider.js';
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
 import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 
@@ -27,6 +36,7 @@ const UsageLimitExceeded = z.object({ message: z.literal('Chat usage limit excee
 const ProviderList = z.object({ providers: z.array(Provider) });
 const ModelConfigList = z.object({ model_configs: z.array(ModelConfig) });
 const UsageLimitList = z.object({ usage_limits: z.array(UsageLimit) });
+const UserProviderKeyList = z.object({ user_provider_keys: z.array(UserProviderKey) });
 
 const components = {
   Chat,
@@ -60,6 +70,8 @@ const components = {
   SetUsageLimitRequest,
   UsageReport,
   ChatFile,
+  UserProviderKeyList,
+  SetUserProviderKeyRequest,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -163,6 +175,14 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/files/{id}': {
         parameters: [uuidPath('id')],
         get: operation('Download your attachment.', { '200': { description: 'The bytes, with their Content-Type.' } }),
+      },
+      '/api/v1/user-provider-keys': {
+        get: operation('The providers that accept your own API key, and whether you stored one.', { '200': { description: 'Your keys (never their values).', ...json('UserProviderKeyList') } }),
+      },
+      '/api/v1/user-provider-keys/{provider}': {
+        parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string' } }],
+        put: operation('Store your own key for a provider (sealed; used for your chats on it).', { '200': { description: 'Stored.' }, '400': error('Invalid input.'), '403': error('The provider does not accept user keys.') }, { requestBody: { required: true, ...json('SetUserProviderKeyRequest') } }),
+        delete: operation('Remove your key for a provider.', { '204': { description: 'Removed.' } }),
       },
       '/api/v1/usage': {
         get: operation('Your tokens and spend in a period, per model, with your spend limit.', { '200': { description: 'Usage.', ...json('UsageReport') }, '400': error('Invalid period.') }, {

@@ -32,8 +32,11 @@ export function createChatReads(db: Queryable) {
                 CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
                   'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'prices', m.prices, 'provider_options', m.provider_options,
                   'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
-                    'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled) END) END AS model
-         FROM chats c LEFT JOIN model_configs m ON m.id = c.last_model_config_id LEFT JOIN providers p ON p.name = m.provider WHERE c.id = $1`,
+                    'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled, 'allow_user_api_key', p.allow_user_api_key,
+                    'allow_central_api_key_fallback', p.allow_central_api_key_fallback, 'user_api_key_ciphertext', k.api_key_ciphertext) END) END AS model
+         FROM chats c LEFT JOIN model_configs m ON m.id = c.last_model_config_id LEFT JOIN providers p ON p.name = m.provider
+           LEFT JOIN user_provider_keys k ON k.provider_id = p.id AND k.user_id = c.owner_id
+         WHERE c.id = $1`,
         [chatId],
       );
       const row = rows[0];

@@ -8,6 +8,7 @@ import { sql as watchFeed } from './migrations/0002-watch-feed.js';
 import { sql as providers } from './migrations/0003-providers.js';
 import { sql as keyAttribution } from './migrations/0004-key-attribution.js';
 import { sql as chatFiles } from './migrations/0005-chat-files.js';
+import { sql as userProviderKeys } from './migrations/0006-user-provider-keys.js';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'providers', sql: providers },
   { version: 4, name: 'key-attribution', sql: keyAttribution },
   { version: 5, name: 'chat-files', sql: chatFiles },
+  { version: 6, name: 'user-provider-keys', sql: userProviderKeys },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -12,6 +12,7 @@ import {
   type ProviderKind,
   type UpdateModelConfigRequest,
   type UpdateProviderRequest,
+  UserProviderKey,
 } from '../domain/provider.js';
 import { type Pool, withTransaction, type Queryable } from './pool.js';
 
@@ -22,6 +23,8 @@ interface ProviderRow {
   base_url: string | null;
   api_key_ciphertext: string | null;
   enabled: boolean;
+  allow_user_api_key: boolean;
+  allow_central_api_key_fallback: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -34,6 +37,8 @@ function providerFromRow(row: ProviderRow): Provider {
     base_url: row.base_url,
     enabled: row.enabled,
     has_api_key: row.api_key_ciphertext !== null,
+    allow_user_api_key: row.allow_user_api_key,
+    allow_central_api_key_fallback: row.allow_central_api_key_fallback,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   });
@@ -47,7 +52,7 @@ function modelConfigFromRow(row: Record<string, unknown>): ModelConfig {
 export class CatalogueError extends Error {
   override readonly name = 'CatalogueError';
   constructor(
-    readonly status: 400 | 409 | 503,
+    readonly status: 400 | 403 | 409 | 503,
     message: string,
   ) {
     super(message);
@@ -79,9 +84,9 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
     async createProvider(input: CreateProviderRequest): Promise<Provider> {
       const ciphertext = input.api_key === undefined ? null : seal(input.api_key);
       const { rows } = await pool.query<ProviderRow>(
-        `INSERT INTO providers (id, name, kind, base_url, api_key_ciphertext, enabled) VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO providers (id, name, kind, base_url, api_key_ciphertext, enabled, allow_user_api_key, allow_central_api_key_fallback) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (name) DO NOTHING RETURNING *`,
-        [randomUUID(), input.name, input.kind, input.base_url ?? null, ciphertext, input.enabled ?? true],
+        [randomUUID(), input.name, input.kind, input.base_url ?? null, ciphertext, input.enabled ?? true, input.allow_user_api_key ?? false, input.allow_central_api_key_fallback ?? true],
       );
       if (rows[0] === undefined) throw new CatalogueError(409, `A provider named "${input.name}" already exists.`);
       return providerFromRow(rows[0]);
@@ -97,6 +102,8 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
       if (input.base_url !== undefined) set('base_url', input.base_url);
       if (input.api_key !== undefined) set('api_key_ciphertext', input.api_key === null ? null : seal(input.api_key));
       if (input.enabled !== undefined) set('enabled', input.enabled);
+      if (input.allow_user_api_key !== undefined) set('allow_user_api_key', input.allow_user_api_key);
+      if (input.allow_central_api_key_fallback !== undefined) set('allow_central_api_key_fallback', input.allow_central_api_key_fallback);
       const { rows } = await pool.query<ProviderRow>(`UPDATE providers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`, values);
       return rows[0] === undefined ? undefined : providerFromRow(rows[0]);
     },
@@ -111,6 +118,38 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
         await client.query('DELETE FROM providers WHERE id = $1', [id]);
         return true;
       });
+    },
+
+    /** The providers that accept user keys, with whether this user stored one. */
+    async listUserKeys(userId: string): Promise<UserProviderKey[]> {
+      const { rows } = await pool.query<{ name: string; kind: ProviderKind; allow_central_api_key_fallback: boolean; updated_at: Date | null }>(
+        `SELECT p.name, p.kind, p.allow_central_api_key_fallback, k.updated_at FROM providers p
+         LEFT JOIN user_provider_keys k ON k.provider_id = p.id AND k.user_id = $1
+         WHERE p.allow_user_api_key ORDER BY p.name`,
+        [userId],
+      );
+      return rows.map((row) =>
+        UserProviderKey.parse({ provider: row.name, kind: row.kind, has_api_key: row.updated_at !== null, central_key_fallback: row.allow_central_api_key_fallback, updated_at: row.updated_at?.toISOString() ?? null }),
+      );
+    },
+
+    /** Stores the user's own key for a provider that allows it; false when there is no such provider. */
+    async setUserKey(userId: string, providerName: string, apiKey: string): Promise<boolean> {
+      const { rows } = await pool.query<{ id: string; allow_user_api_key: boolean }>('SELECT id, allow_user_api_key FROM providers WHERE name = $1', [providerName]);
+      const provider = rows[0];
+      if (provider === undefined) return false;
+      if (!provider.allow_user_api_key) throw new CatalogueError(403, `Provider "${providerName}" does not accept user API keys.`);
+      await pool.query(
+        `INSERT INTO user_provider_keys (user_id, provider_id, api_key_ciphertext) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, provider_id) DO UPDATE SET api_key_ciphertext = EXCLUDED.api_key_ciphertext, updated_at = now()`,
+        [userId, provider.id, seal(apiKey)],
+      );
+      return true;
+    },
+
+    async deleteUserKey(userId: string, providerName: string): Promise<boolean> {
+      const { rowCount } = await pool.query('DELETE FROM user_provider_keys k USING providers p WHERE k.provider_id = p.id AND p.name = $2 AND k.user_id = $1', [userId, providerName]);
+      return rowCount === 1;
     },
 
     async listModelConfigs(): Promise<ModelConfig[]> {

@@ -27,6 +27,10 @@ export const Provider = z.object({
   enabled: z.boolean(),
   /** Whether a key is stored; the key itself is never returned. */
   has_api_key: z.boolean(),
+  /** Users may store their own key for this provider, used for their chats instead of the central one. */
+  allow_user_api_key: z.boolean(),
+  /** Without a user key, a user's chats may use the central key. */
+  allow_central_api_key_fallback: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -39,6 +43,8 @@ export const CreateProviderRequest = z
     base_url: BaseUrl.optional(),
     api_key: z.string().min(1).max(4096).optional(),
     enabled: z.boolean().optional(),
+    allow_user_api_key: z.boolean().optional(),
+    allow_central_api_key_fallback: z.boolean().optional(),
   })
   .refine((body) => body.kind !== 'openai-compatible' || body.base_url !== undefined, { message: 'An openai-compatible provider needs a base_url (e.g. http://localhost:11434/v1 for Ollama).', path: ['base_url'] });
 export type CreateProviderRequest = z.infer<typeof CreateProviderRequest>;
@@ -48,7 +54,22 @@ export const UpdateProviderRequest = z.strictObject({
   /** A new key, or null to remove the stored one. */
   api_key: z.string().min(1).max(4096).nullable().optional(),
   enabled: z.boolean().optional(),
+  allow_user_api_key: z.boolean().optional(),
+  allow_central_api_key_fallback: z.boolean().optional(),
 });
+
+/** A user's own key for a provider, as the user sees it: whether it is set, never the key. */
+export const UserProviderKey = z.object({
+  provider: z.string(),
+  kind: ProviderKind,
+  has_api_key: z.boolean(),
+  /** Without a user key, chats on this provider use the central key. */
+  central_key_fallback: z.boolean(),
+  updated_at: z.string().nullable(),
+});
+export type UserProviderKey = z.infer<typeof UserProviderKey>;
+
+export const SetUserProviderKeyRequest = z.strictObject({ api_key: z.string().min(1).max(4096) });
 export type UpdateProviderRequest = z.infer<typeof UpdateProviderRequest>;
 
 /** USD per million tokens. */

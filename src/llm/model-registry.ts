@@ -20,6 +20,24 @@ export interface ProviderEndpoint {
   base_url: string | null;
   api_key_ciphertext: string | null;
   enabled: boolean;
+  allow_user_api_key?: boolean;
+  allow_central_api_key_fallback?: boolean;
+  /** The chat owner's own key for this provider (bring-your-own-key), if they stored one. */
+  user_api_key_ciphertext?: string | null;
+}
+
+/**
+ * Which sealed key a call uses: the chat owner's own key where the provider accepts user keys,
+ * else the central key if the provider allows falling back to it (or takes no user keys).
+ */
+export function chooseSealedKey(endpoint: ProviderEndpoint): { sealed: string | null; source: 'user' | 'central' | 'none' } {
+  if (endpoint.allow_user_api_key === true) {
+    if (endpoint.user_api_key_ciphertext != null) return { sealed: endpoint.user_api_key_ciphertext, source: 'user' };
+    if (endpoint.allow_central_api_key_fallback === false) {
+      throw new ModelConfigError(`Provider "${endpoint.name}" needs your own API key: set it with PUT /api/v1/user-provider-keys/${endpoint.name}.`);
+    }
+  }
+  return endpoint.api_key_ciphertext === null ? { sealed: null, source: 'none' } : { sealed: endpoint.api_key_ciphertext, source: 'central' };
 }
 
 export interface ModelConfigRecord {
@@ -78,9 +96,10 @@ export function createModelResolver(keys: KeyOpener | undefined): ModelResolver 
     if (endpoint === null || endpoint === undefined) return resolveBuiltinModel(config);
     if (!endpoint.enabled) throw new ProviderDisabledError(`Provider "${endpoint.name}" is disabled.`);
     let apiKey: string | undefined;
-    if (endpoint.api_key_ciphertext !== null) {
+    const { sealed } = chooseSealedKey(endpoint);
+    if (sealed !== null) {
       if (keys === undefined) throw new ModelConfigError(`Provider "${endpoint.name}" has a stored API key but this worker has no CHATD_SECRET_KEY to open it.`);
-      apiKey = keys.open(endpoint.api_key_ciphertext);
+      apiKey = keys.open(sealed);
     }
     const baseURL = endpoint.base_url ?? undefined;
     const needsKey = (): string => {

@@ -299,3 +299,53 @@ describe('attachments', () => {
     expect(fake.requests.filter((entry) => entry.model === model)).toHaveLength(0);
   });
 });
+
+describe('bring your own key', () => {
+  it('uses a user’s own key for their chats where the provider allows it, and the central key otherwise', async () => {
+    const created = await admin.post('/api/v1/providers', { name: 'byok-anthropic', kind: 'anthropic', base_url: fake.baseUrl('anthropic'), api_key: 'central-key', allow_user_api_key: true });
+    expect(created.body).toMatchObject({ allow_user_api_key: true, allow_central_api_key_fallback: true });
+    const model = `model-${randomUUID().slice(0, 8)}`;
+    const config = await admin.post('/api/v1/model-configs', { provider: 'byok-anthropic', model });
+    const keyOf = (index: number) => fake.requests.filter((request) => request.model === model)[index]!.headers['x-api-key'];
+
+    expect((await alice.get('/api/v1/user-provider-keys')).body.user_provider_keys).toContainEqual(expect.objectContaining({ provider: 'byok-anthropic', has_api_key: false, central_key_fallback: true }));
+    fake.reply(model, fakeText('on the central key'), fakeText('on alice’s key'), fakeText('bob on the central key'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: config.body.id });
+    await waitForIdle(alice, chat.id);
+    expect(keyOf(0)).toBe('central-key');
+
+    const stored = await alice.raw('PUT', '/api/v1/user-provider-keys/byok-anthropic', { api_key: 'alice-own-key' });
+    expect(stored).toMatchObject({ status: 200, body: { provider: 'byok-anthropic', has_api_key: true } });
+    const listed = await alice.get('/api/v1/user-provider-keys');
+    expect(JSON.stringify(listed.body)).not.toContain('alice-own-key');
+    const { rows } = await harness.pool.query<{ api_key_ciphertext: string }>('SELECT api_key_ciphertext FROM user_provider_keys WHERE user_id = $1', [harness.alice.id]);
+    expect(rows[0]!.api_key_ciphertext).not.toContain('alice-own-key');
+
+    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'again' });
+    await waitForIdle(alice, chat.id);
+    expect(keyOf(1)).toBe('alice-own-key');
+    const bob = apiClient(harness.apiUrl, harness.bob.key);
+    const bobChat = await createChat(bob, { content: 'hello', model_config_id: config.body.id });
+    await waitForIdle(bob, bobChat.id);
+    expect(keyOf(2)).toBe('central-key');
+    expect(await alice.delete('/api/v1/user-provider-keys/byok-anthropic')).toMatchObject({ status: 204 });
+  });
+
+  it('requires a user key where the provider does not fall back to the central one', async () => {
+    await admin.post('/api/v1/providers', { name: 'own-key-only', kind: 'openai-chat', base_url: fake.baseUrl('openai-chat'), allow_user_api_key: true, allow_central_api_key_fallback: false });
+    const config = await admin.post('/api/v1/model-configs', { provider: 'own-key-only', model: 'never-without-a-key' });
+    const chat = await createChat(alice, { content: 'hello', model_config_id: config.body.id });
+    const errored = await waitForStatus(alice, chat.id, 'error');
+    expect(errored.last_error).toMatchObject({ kind: 'config', retryable: false });
+    expect(errored.last_error.detail).toContain('PUT /api/v1/user-provider-keys/own-key-only');
+    expect(fake.requests.filter((request) => request.model === 'never-without-a-key')).toHaveLength(0);
+  });
+
+  it('refuses user keys for a provider that does not accept them, and for unknown providers', async () => {
+    const refused = await alice.raw('PUT', `/api/v1/user-provider-keys/${providerNames.get('openai')}`, { api_key: 'mine' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toContain('does not accept user API keys');
+    expect((await alice.raw('PUT', '/api/v1/user-provider-keys/nowhere', { api_key: 'mine' })).status).toBe(404);
+    expect((await alice.raw('PUT', '/api/v1/user-provider-keys/nowhere', {})).status).toBe(400);
+  });
+});
