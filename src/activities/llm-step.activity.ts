@@ -19,6 +19,7 @@ import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutErr
 import { providerOptionsKey, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
 import { costMicros } from '../domain/provider.js';
 import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
+import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { ANTHROPIC_MAX_INLINE_IMAGE_BYTES } from '../domain/chat-file.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
@@ -60,11 +61,17 @@ function classifierProvider(config: { provider: string; endpoint?: { kind: strin
  * The config's provider options under the key its AI SDK client reads, plus the attempt number
  * for the built-in script model (it fails scripted attempts).
  */
-function providerOptionsFor(config: ModelConfigRecord, attempt: number): Record<string, Record<string, never>> {
+function providerOptionsFor(config: ModelConfigRecord, attempt: number, previousResponseId?: string): Record<string, Record<string, never>> {
   const key = providerOptionsKey(config);
-  const options: Record<string, Record<string, unknown>> = { [key]: { ...(config.provider_options ?? {}) } };
+  const options: Record<string, Record<string, unknown>> = { [key]: { ...(config.provider_options ?? {}), ...(previousResponseId === undefined ? {} : { previousResponseId }) } };
   options.script = { ...options.script, attempt };
   return options as Record<string, Record<string, never>>;
+}
+
+/** The provider's id of the response a step came from (OpenAI Responses reports one). */
+function responseIdOf(metadata: Record<string, Record<string, unknown>> | undefined): string | null {
+  const id = metadata?.openai?.responseId;
+  return typeof id === 'string' ? id : null;
 }
 
 /** Stream parts that count as the model's first chunk (the SDK's own start parts do not). */
@@ -222,68 +229,40 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       await publishRetry(dependencies.pool, input.chatId, { attempt, delayMs: 0, error: 'The previous attempt stopped before it finished.', kind: 'timeout' });
     }
 
+    const prices = modelConfig.prices ?? {};
+    let providerResponseId: string | null = null;
     const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
-      dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage, apiKeyId });
+      dependencies.store.insertAssistantStep({ chatId: input.chatId, turn: input.turn, step: input.step, content: parts, modelConfigId: modelConfig.id, usage, apiKeyId, providerResponseId });
+
+    // OpenAI Responses: name the previous response instead of resending history, when safe.
+    let chain = modelConfig.endpoint?.kind === 'openai' && modelConfig.provider_options?.store !== false ? planResponseChain(history, modelConfig.id) : undefined;
+    let published = false;
 
     // No first chunk within the startup window: abort this attempt and retry it.
     const startupTimeoutMs = dependencies.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
     const startup = new AbortController();
     const startupTimer = setTimeout(() => startup.abort(new StartupTimeoutError(`The model sent nothing for ${Math.round(startupTimeoutMs / 1000)} s.`)), startupTimeoutMs);
     let terminated = false;
-    try {
-      const result = streamText({
+    const openStream = () =>
+      streamText({
         model,
-        messages: toModelMessages(history, files),
+        messages: toModelMessages(chain?.messages ?? history, files),
         tools: toolSet,
         maxRetries: 0,
         maxOutputTokens: modelConfig.max_output_tokens,
         abortSignal: AbortSignal.any([context.cancellationSignal, startup.signal]),
-        providerOptions: providerOptionsFor(modelConfig, attempt),
+        providerOptions: providerOptionsFor(modelConfig, attempt, chain?.previousResponseId),
       });
-      for await (const part of result.fullStream) {
-        if (FIRST_CHUNK_PARTS.has(part.type)) clearTimeout(startupTimer);
-        switch (part.type) {
-          case 'text-delta':
-            content.appendText('text', part.text);
-            publisher.publish({ role: 'assistant', part: { type: 'text', text: part.text } });
-            break;
-          case 'reasoning-delta':
-            content.appendText('reasoning', part.text);
-            publisher.publish({ role: 'assistant', part: { type: 'reasoning', text: part.text } });
-            break;
-          case 'tool-input-start':
-            content.startToolInput(part.id, part.toolName);
-            toolNames.set(part.id, part.toolName);
-            break;
-          case 'tool-input-delta':
-            content.appendToolInput(part.id, part.delta);
-            publisher.publish({ role: 'assistant', part: { type: 'tool-call', tool_call_id: part.id, tool_name: toolNames.get(part.id) ?? '', args_delta: part.delta } });
-            break;
-          case 'tool-call':
-            content.addToolCall(part.toolCallId, part.toolName, part.input);
-            break;
-          case 'finish-step':
-            finishReason = part.finishReason;
-            usage = {
-              input_tokens: part.usage.inputTokens ?? 0,
-              output_tokens: part.usage.outputTokens ?? 0,
-              reasoning_tokens: part.usage.outputTokenDetails?.reasoningTokens ?? 0,
-              cache_read_tokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0,
-              cache_write_tokens: part.usage.inputTokenDetails?.cacheWriteTokens ?? 0,
-              cost_micros: 0,
-            };
-            usage.cost_micros = costMicros(usage, modelConfig.prices ?? {});
-            terminated = isTerminalFinish(part.finishReason, part.rawFinishReason);
-            break;
-          case 'error':
-            throw part.error;
-          case 'abort':
-            if (startup.signal.aborted && !context.cancellationSignal.aborted) throw startup.signal.reason;
-            throw new CancelledFailure('model stream aborted');
-          default:
-            break;
+    try {
+      for (;;) {
+        try {
+          await consume(openStream());
+          break;
+        } catch (error) {
+          // The provider no longer has the previous response: send full history instead, once.
+          if (chain === undefined || published || !isBrokenChainError(error)) throw error;
+          chain = undefined;
         }
-        if (context.cancellationSignal.aborted) break;
       }
       await publisher.flush();
       if (context.cancellationSignal.aborted) throw new CancelledFailure('interrupted');
@@ -321,6 +300,59 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     } finally {
       clearTimeout(startupTimer);
       clearInterval(heartbeat);
+    }
+
+    /** Reads one model stream into the step's content, publishing parts as they arrive. */
+    async function consume(result: ReturnType<typeof openStream>): Promise<void> {
+      for await (const part of result.fullStream) {
+        if (FIRST_CHUNK_PARTS.has(part.type)) clearTimeout(startupTimer);
+        switch (part.type) {
+          case 'text-delta':
+            published = true;
+            content.appendText('text', part.text);
+            publisher.publish({ role: 'assistant', part: { type: 'text', text: part.text } });
+            break;
+          case 'reasoning-delta':
+            published = true;
+            content.appendText('reasoning', part.text);
+            publisher.publish({ role: 'assistant', part: { type: 'reasoning', text: part.text } });
+            break;
+          case 'tool-input-start':
+            content.startToolInput(part.id, part.toolName);
+            toolNames.set(part.id, part.toolName);
+            break;
+          case 'tool-input-delta':
+            published = true;
+            content.appendToolInput(part.id, part.delta);
+            publisher.publish({ role: 'assistant', part: { type: 'tool-call', tool_call_id: part.id, tool_name: toolNames.get(part.id) ?? '', args_delta: part.delta } });
+            break;
+          case 'tool-call':
+            content.addToolCall(part.toolCallId, part.toolName, part.input);
+            break;
+          case 'finish-step':
+            finishReason = part.finishReason;
+            usage = {
+              input_tokens: part.usage.inputTokens ?? 0,
+              output_tokens: part.usage.outputTokens ?? 0,
+              reasoning_tokens: part.usage.outputTokenDetails?.reasoningTokens ?? 0,
+              cache_read_tokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0,
+              cache_write_tokens: part.usage.inputTokenDetails?.cacheWriteTokens ?? 0,
+              cost_micros: 0,
+            };
+            usage.cost_micros = costMicros(usage, prices);
+            terminated = isTerminalFinish(part.finishReason, part.rawFinishReason);
+            providerResponseId = responseIdOf(part.providerMetadata);
+            break;
+          case 'error':
+            throw part.error;
+          case 'abort':
+            if (startup.signal.aborted && !context.cancellationSignal.aborted) throw startup.signal.reason;
+            throw new CancelledFailure('model stream aborted');
+          default:
+            break;
+        }
+        if (context.cancellationSignal.aborted) break;
+      }
     }
   };
 }

@@ -104,8 +104,11 @@ export function createChatReads(db: Queryable) {
 
     /** The prompt: every model-visible, non-deleted message in commit order. */
     async loadPromptMessages(chatId: string): Promise<PromptSourceMessage[]> {
-      const { rows } = await db.query<MessageRow>(`SELECT role, content, api_key_id FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' ORDER BY id`, [chatId]);
-      return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id }));
+      const { rows } = await db.query<MessageRow>(
+        `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' ORDER BY id`,
+        [chatId],
+      );
+      return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id, modelConfigId: row.model_config_id, providerResponseId: row.provider_response_id }));
     },
 
     async isUsableModelConfig(id: string): Promise<boolean> {

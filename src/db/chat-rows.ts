@@ -41,6 +41,8 @@ export interface MessageRow {
   idempotency_key: string | null;
   /** The API key the message was sent with (user) or its model call was made for (assistant). */
   api_key_id: string | null;
+  /** The provider's id of the response behind an assistant step (OpenAI Responses chaining). */
+  provider_response_id: string | null;
   created_at: Date;
 }
 

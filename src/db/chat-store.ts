@@ -46,11 +46,20 @@ async function resolveModelConfigId(client: PoolClient, requested: string | null
 async function insertMessage(
   client: PoolClient,
   chatId: string,
-  message: { role: string; content: ChatMessagePart[]; modelConfigId: string | null; key: string; visibility?: string; usage?: Usage | null; apiKeyId?: string | null },
+  message: {
+    role: string;
+    content: ChatMessagePart[];
+    modelConfigId: string | null;
+    key: string;
+    visibility?: string;
+    usage?: Usage | null;
+    apiKeyId?: string | null;
+    providerResponseId?: string | null;
+  },
 ): Promise<MessageRow> {
   const inserted = await client.query<MessageRow>(
-    `INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, usage, api_key_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, usage, api_key_id, provider_response_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *`,
     [
@@ -62,6 +71,7 @@ async function insertMessage(
       message.visibility ?? 'both',
       message.usage === undefined || message.usage === null ? null : JSON.stringify(message.usage),
       message.apiKeyId ?? null,
+      message.providerResponseId ?? null,
     ],
   );
   if (inserted.rows[0] !== undefined) return inserted.rows[0];
@@ -259,14 +269,14 @@ export function createChatStore(pool: Pool) {
     },
 
     /** Persists one assistant step of `turn` exactly once; returns undefined when the turn was superseded. */
-    async insertAssistantStep(input: { chatId: string; turn: number; step: number; content: ChatMessagePart[]; modelConfigId: string | null; usage: Usage | null; apiKeyId: string }): Promise<MessageRow | undefined> {
+    async insertAssistantStep(input: { chatId: string; turn: number; step: number; content: ChatMessagePart[]; modelConfigId: string | null; usage: Usage | null; apiKeyId: string; providerResponseId?: string | null }): Promise<MessageRow | undefined> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         if (chat.turn_count !== input.turn) return undefined;
         const key = turnKey(input.turn, `step:${input.step}`);
         const existing = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
         if (existing.rows[0] !== undefined) return existing.rows[0];
-        const message = await insertMessage(client, input.chatId, { role: 'assistant', content: input.content, modelConfigId: input.modelConfigId, key, usage: input.usage, apiKeyId: input.apiKeyId });
+        const message = await insertMessage(client, input.chatId, { role: 'assistant', content: input.content, modelConfigId: input.modelConfigId, key, usage: input.usage, apiKeyId: input.apiKeyId, providerResponseId: input.providerResponseId ?? null });
         await client.query('UPDATE chats SET last_progress_at = now() WHERE id = $1', [input.chatId]);
         await appendChatEvents(client, input.chatId, [messageEvent(message)]);
         return message;

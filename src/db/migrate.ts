@@ -9,6 +9,7 @@ import { sql as providers } from './migrations/0003-providers.js';
 import { sql as keyAttribution } from './migrations/0004-key-attribution.js';
 import { sql as chatFiles } from './migrations/0005-chat-files.js';
 import { sql as userProviderKeys } from './migrations/0006-user-provider-keys.js';
+import { sql as providerResponseId } from './migrations/0007-provider-response-id.js';
 
 export interface Migration {
   version: number;
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'key-attribution', sql: keyAttribution },
   { version: 5, name: 'chat-files', sql: chatFiles },
   { version: 6, name: 'user-provider-keys', sql: userProviderKeys },
+  { version: 7, name: 'provider-response-id', sql: providerResponseId },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -349,3 +349,52 @@ describe('bring your own key', () => {
     expect((await alice.raw('PUT', '/api/v1/user-provider-keys/nowhere', {})).status).toBe(400);
   });
 });
+
+describe('OpenAI Responses chaining', () => {
+  it('names the previous response and sends only what followed it', async () => {
+    const { configId, model } = await modelOn('openai');
+    fake.reply(model, fakeToolCall('add', { numbers: [1, 1] }), fakeText('two'), fakeText('and again'));
+    const chat = await createChat(alice, { content: 'What is 1 + 1?', system_prompt: 'Answer tersely.', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'Say it again.' });
+    await waitForIdle(alice, chat.id);
+    const requests = fake.requests.filter((request) => request.model === model).map((request) => request.body);
+    expect(requests).toHaveLength(3);
+    expect(requests[0].previous_response_id).toBeUndefined();
+    // The tool step: chained to the first response, carrying only the tool output (and the system prompt).
+    expect(requests[1].previous_response_id).toMatch(/^resp_/);
+    expect(JSON.stringify(requests[1].input)).not.toContain('What is 1 + 1?');
+    expect(JSON.stringify(requests[1].input)).toContain('function_call_output');
+    expect(JSON.stringify(requests[1].input)).toContain('Answer tersely.');
+    // The next turn: chained to the second response, carrying only the new user message.
+    expect(requests[2].previous_response_id).toMatch(/^resp_/);
+    expect(requests[2].previous_response_id).not.toBe(requests[1].previous_response_id);
+    expect(JSON.stringify(requests[2].input)).toContain('Say it again.');
+    expect(JSON.stringify(requests[2].input)).not.toContain('What is 1 + 1?');
+    const { rows } = await harness.pool.query<{ provider_response_id: string | null }>("SELECT provider_response_id FROM chat_messages WHERE chat_id = $1 AND role = 'assistant' ORDER BY id", [chat.id]);
+    expect(rows.every((row) => row.provider_response_id?.startsWith('resp_'))).toBe(true);
+  });
+
+  it('falls back to full history when the provider no longer has the previous response', async () => {
+    const { configId, model } = await modelOn('openai');
+    fake.reply(
+      model,
+      fakeText('first'),
+      fakeError(400, { message: "Previous response with id 'resp_gone' not found.", errorType: 'invalid_request_error', reason: 'invalid_request' }),
+      fakeText('second, from full history'),
+    );
+    const chat = await createChat(alice, { content: 'Remember the number 42.', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'Which number?' });
+    const settled = await waitForIdle(alice, chat.id);
+    expect(settled.last_error).toBeNull();
+    const requests = fake.requests.filter((request) => request.model === model).map((request) => request.body);
+    expect(requests).toHaveLength(3);
+    expect(requests[1].previous_response_id).toMatch(/^resp_/);
+    expect(requests[2].previous_response_id).toBeUndefined();
+    expect(JSON.stringify(requests[2].input)).toContain('Remember the number 42.');
+    expect(textOf((await listMessages(alice, chat.id)).messages[3])).toBe('second, from full history');
+    // The fallback happened inside the attempt: no retry was announced.
+    expect(await eventsOf(chat.id, 'retry')).toEqual([]);
+  });
+});

@@ -10,6 +10,9 @@ export interface PromptSourceMessage {
   content: ChatMessagePart[];
   /** The API key a user message was sent with. */
   apiKeyId?: string | null;
+  /** For assistant steps: the model config that made it and the provider's response id. */
+  modelConfigId?: string | null;
+  providerResponseId?: string | null;
 }
 
 /** The API key of the turn in progress: the one its (latest) user message was sent with. */
