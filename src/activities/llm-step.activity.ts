@@ -16,7 +16,7 @@ import { type Pool } from '../db/pool.js';
 import { type ChatStore } from '../db/chat-store.js';
 import { type MessageRow } from '../db/chat-rows.js';
 import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
-import { providerOptionsKey, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
+import { providerOptionsKey, providerToolsFor, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
 import { costMicros } from '../domain/provider.js';
 import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
 import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
@@ -25,6 +25,7 @@ import { ANTHROPIC_MAX_INLINE_IMAGE_BYTES } from '../domain/chat-file.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
 import { type PartPublisher } from './part-publisher.js';
+import { StepContent } from './step-content.js';
 
 export interface LlmStepDependencies {
   pool: Pool;
@@ -80,7 +81,8 @@ const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delt
 /** Tells the workflow what to do with each call the step made. */
 function classifyCalls(content: ChatMessagePart[], tools: ToolRegistry, dynamicNames: Set<string>): StepToolCall[] {
   return content.flatMap((part) => {
-    if (part.type !== 'tool-call') return [];
+    // Provider-executed calls (web search) already ran at the provider: nothing to dispatch.
+    if (part.type !== 'tool-call' || part.provider_executed === true) return [];
     const builtin = tools.get(part.tool_name);
     const disposition = builtin !== undefined ? 'builtin' : dynamicNames.has(part.tool_name) ? 'dynamic' : 'unknown';
     return [{ toolCallId: part.tool_call_id, toolName: part.tool_name, args: part.args, disposition, stopAfter: builtin?.stopAfter === true }];
@@ -102,45 +104,6 @@ function failure(error: ChatError, cause?: unknown): ApplicationFailure {
   });
 }
 
-/** Accumulates a step's content from stream parts, in the order the parts arrived. */
-class StepContent {
-  readonly parts: ChatMessagePart[] = [];
-  private readonly toolInputs = new Map<string, { name: string; input: string }>();
-
-  appendText(type: 'text' | 'reasoning', delta: string): void {
-    const last = this.parts[this.parts.length - 1];
-    if (last !== undefined && last.type === type) last.text += delta;
-    else this.parts.push({ type, text: delta });
-  }
-
-  startToolInput(id: string, name: string): void {
-    this.toolInputs.set(id, { name, input: '' });
-  }
-
-  appendToolInput(id: string, delta: string): void {
-    const entry = this.toolInputs.get(id);
-    if (entry !== undefined) entry.input += delta;
-  }
-
-  addToolCall(id: string, name: string, args: unknown): void {
-    this.toolInputs.delete(id);
-    this.parts.push({ type: 'tool-call', tool_call_id: id, tool_name: name, args: args as never });
-  }
-
-  /** Partial output for an interrupted step: unfinished tool inputs become calls with what arrived. */
-  partial(): ChatMessagePart[] {
-    const pending: ChatMessagePart[] = [...this.toolInputs.entries()].map(([id, entry]) => {
-      let args: unknown = {};
-      try {
-        args = JSON.parse(entry.input);
-      } catch {
-        args = { partial_input: entry.input };
-      }
-      return { type: 'tool-call', tool_call_id: id, tool_name: entry.name, args: args as never };
-    });
-    return [...this.parts, ...pending];
-  }
-}
 
 async function publishRetry(
   pool: Pool,
@@ -212,6 +175,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     for (const builtin of dependencies.tools.all()) {
       toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema) as never) });
     }
+    // Provider-executed tools (web search) come after chatd's own, which win a name collision.
+    for (const [name, providerTool] of Object.entries(providerToolsFor(modelConfig))) toolSet[name] ??= providerTool;
     for (const dynamic of dynamicTools) {
       if (toolSet[dynamic.name] !== undefined) continue; // a built-in wins a name collision
       toolSet[dynamic.name] = tool({ description: dynamic.description, inputSchema: jsonSchema(dynamic.input_schema as never) });
@@ -268,7 +233,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       if (context.cancellationSignal.aborted) throw new CancelledFailure('interrupted');
       if (startup.signal.aborted) throw startup.signal.reason;
       if (!terminated) throw new StreamIncompleteError('The model stream ended before it finished.');
-      const row = await persist(content.parts);
+      const row = await persist(content.complete());
       if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
       return { ...resultFromMessage(row, dependencies.tools, dynamicNames), finishReason };
     } catch (error) {
@@ -318,7 +283,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
             publisher.publish({ role: 'assistant', part: { type: 'reasoning', text: part.text } });
             break;
           case 'tool-input-start':
-            content.startToolInput(part.id, part.toolName);
+            content.startToolInput(part.id, part.toolName, part.providerExecuted === true);
             toolNames.set(part.id, part.toolName);
             break;
           case 'tool-input-delta':
@@ -327,7 +292,11 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
             publisher.publish({ role: 'assistant', part: { type: 'tool-call', tool_call_id: part.id, tool_name: toolNames.get(part.id) ?? '', args_delta: part.delta } });
             break;
           case 'tool-call':
-            content.addToolCall(part.toolCallId, part.toolName, part.input);
+            content.addToolCall(part.toolCallId, part.toolName, part.input, part.providerExecuted === true);
+            break;
+          case 'tool-result':
+            // Only provider-executed tools have results inside a step; chatd runs the others.
+            if (part.providerExecuted === true) content.addProviderToolResult(part.toolCallId, part.toolName, part.output);
             break;
           case 'finish-step':
             finishReason = part.finishReason;

@@ -10,6 +10,7 @@ import { sql as keyAttribution } from './migrations/0004-key-attribution.js';
 import { sql as chatFiles } from './migrations/0005-chat-files.js';
 import { sql as userProviderKeys } from './migrations/0006-user-provider-keys.js';
 import { sql as providerResponseId } from './migrations/0007-provider-response-id.js';
+import { sql as providerTools } from './migrations/0008-provider-tools.js';
 
 export interface Migration {
   version: number;
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'chat-files', sql: chatFiles },
   { version: 6, name: 'user-provider-keys', sql: userProviderKeys },
   { version: 7, name: 'provider-response-id', sql: providerResponseId },
+  { version: 8, name: 'provider-tools', sql: providerTools },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

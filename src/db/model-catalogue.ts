@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import {
   BUILTIN_PROVIDERS,
   ModelConfig,
+  PROVIDER_TOOL_KINDS,
+  type ProviderToolName,
   Provider,
   type CreateModelConfigRequest,
   type CreateProviderRequest,
@@ -159,11 +161,11 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
 
     async createModelConfig(input: CreateModelConfigRequest): Promise<ModelConfig> {
       return withTransaction(pool, async (client) => {
-        await assertProviderExists(client, input.provider);
+        await assertProviderTools(client, input.provider, input.provider_tools ?? []);
         if (input.is_default === true) await client.query('UPDATE model_configs SET is_default = false WHERE is_default');
         const { rows } = await client.query(
-          `INSERT INTO model_configs (id, provider, model, display_name, enabled, is_default, context_limit, max_output_tokens, prices, provider_options)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+          `INSERT INTO model_configs (id, provider, model, display_name, enabled, is_default, context_limit, max_output_tokens, prices, provider_options, provider_tools)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
           [
             randomUUID(),
             input.provider,
@@ -175,6 +177,7 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
             input.max_output_tokens ?? 32_000,
             JSON.stringify(input.prices ?? {}),
             JSON.stringify(input.provider_options ?? {}),
+            input.provider_tools ?? [],
           ],
         );
         return modelConfigFromRow(rows[0]);
@@ -184,6 +187,10 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
     async updateModelConfig(id: string, input: UpdateModelConfigRequest): Promise<ModelConfig | undefined> {
       return withTransaction(pool, async (client) => {
         if (input.is_default === true) await client.query('UPDATE model_configs SET is_default = false WHERE is_default AND id <> $1', [id]);
+        if (input.provider_tools !== undefined && input.provider_tools.length > 0) {
+          const { rows: existing } = await client.query<{ provider: string }>('SELECT provider FROM model_configs WHERE id = $1', [id]);
+          if (existing[0] !== undefined) await assertProviderTools(client, existing[0].provider, input.provider_tools);
+        }
         const sets: string[] = [];
         const values: unknown[] = [id];
         for (const [column, value] of Object.entries(input)) {
@@ -206,10 +213,15 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
   };
 }
 
-async function assertProviderExists(db: Queryable, provider: string): Promise<void> {
-  if ((BUILTIN_PROVIDERS as readonly string[]).includes(provider)) return;
-  const { rows } = await db.query('SELECT 1 FROM providers WHERE name = $1', [provider]);
-  if (rows.length === 0) throw new CatalogueError(400, `Unknown provider "${provider}": create it first (POST /api/v1/providers) or use a built-in model (echo).`);
+/** The provider exists (or is built in) and its kind offers every requested provider tool. */
+async function assertProviderTools(db: Queryable, provider: string, tools: readonly ProviderToolName[]): Promise<void> {
+  const builtin = (BUILTIN_PROVIDERS as readonly string[]).includes(provider);
+  const { rows } = builtin ? { rows: [] } : await db.query<{ kind: ProviderKind }>('SELECT kind FROM providers WHERE name = $1', [provider]);
+  if (!builtin && rows[0] === undefined) throw new CatalogueError(400, `Unknown provider "${provider}": create it first (POST /api/v1/providers) or use a built-in model (echo).`);
+  for (const tool of tools) {
+    const kinds = PROVIDER_TOOL_KINDS[tool];
+    if (rows[0] === undefined || !kinds.includes(rows[0].kind)) throw new CatalogueError(400, `The provider tool "${tool}" needs a provider of kind ${kinds.join(' or ')}.`);
+  }
 }
 
 export type ModelCatalogue = ReturnType<typeof createModelCatalogue>;

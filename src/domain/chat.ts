@@ -16,13 +16,15 @@ export const JsonValue: z.ZodType<unknown> = z.json();
 export const ChatMessagePart = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
   z.object({ type: z.literal('reasoning'), text: z.string() }),
-  z.object({ type: z.literal('tool-call'), tool_call_id: z.string(), tool_name: z.string(), args: JsonValue }),
+  /** `provider_executed`: the provider ran it (e.g. web search); chatd records it and never runs it. */
+  z.object({ type: z.literal('tool-call'), tool_call_id: z.string(), tool_name: z.string(), args: JsonValue, provider_executed: z.boolean().optional() }),
   z.object({
     type: z.literal('tool-result'),
     tool_call_id: z.string(),
     tool_name: z.string(),
     result: JsonValue,
     is_error: z.boolean(),
+    provider_executed: z.boolean().optional(),
   }),
   z.object({ type: z.literal('file'), file_id: z.string(), name: z.string(), media_type: z.string() }),
   z.object({ type: z.literal('source'), url: z.string(), title: z.string().optional() }),

@@ -72,6 +72,12 @@ export type UserProviderKey = z.infer<typeof UserProviderKey>;
 export const SetUserProviderKeyRequest = z.strictObject({ api_key: z.string().min(1).max(4096) });
 export type UpdateProviderRequest = z.infer<typeof UpdateProviderRequest>;
 
+/** Tools the provider runs itself, recorded in the step but never run by chatd. */
+export const ProviderToolName = z.enum(['web_search']);
+export type ProviderToolName = z.infer<typeof ProviderToolName>;
+/** Provider kinds whose AI SDK client offers each provider tool. */
+export const PROVIDER_TOOL_KINDS: Record<ProviderToolName, readonly ProviderKind[]> = { web_search: ['openai', 'anthropic'] };
+
 /** USD per million tokens. */
 export const ModelPrices = z.strictObject({
   input: z.number().min(0).optional(),
@@ -92,6 +98,7 @@ export const ModelConfig = z.object({
   max_output_tokens: z.number().int(),
   prices: ModelPrices,
   provider_options: z.record(z.string(), z.unknown()),
+  provider_tools: z.array(ProviderToolName),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -106,6 +113,8 @@ const modelConfigFields = {
   prices: ModelPrices,
   /** Passed to the AI SDK as `providerOptions[<sdk provider>]`, e.g. `{"reasoningEffort": "low"}`. */
   provider_options: z.record(z.string(), z.unknown()),
+  /** Provider-executed tools to offer the model, e.g. `["web_search"]` (OpenAI Responses, Anthropic). */
+  provider_tools: z.array(ProviderToolName).max(5),
 };
 
 export const CreateModelConfigRequest = z.strictObject({
@@ -119,6 +128,7 @@ export const CreateModelConfigRequest = z.strictObject({
   max_output_tokens: modelConfigFields.max_output_tokens.optional(),
   prices: modelConfigFields.prices.optional(),
   provider_options: modelConfigFields.provider_options.optional(),
+  provider_tools: modelConfigFields.provider_tools.optional(),
 });
 export type CreateModelConfigRequest = z.infer<typeof CreateModelConfigRequest>;
 

@@ -8,7 +8,10 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { type LanguageModelV3 } from '@ai-sdk/provider';
-import { type ModelPrices, type ProviderKind } from '../domain/provider.js';
+import { anthropic } from '@ai-sdk/anthropic';
+import { openai } from '@ai-sdk/openai';
+import { type ToolSet } from 'ai';
+import { type ModelPrices, type ProviderKind, type ProviderToolName } from '../domain/provider.js';
 import { ModelConfigError, ProviderDisabledError } from './classify-model-error.js';
 import { EchoModel } from './echo-model.js';
 import { ScriptModel } from './script-model.js';
@@ -49,6 +52,7 @@ export interface ModelConfigRecord {
   max_output_tokens: number;
   prices?: ModelPrices;
   provider_options?: Record<string, unknown>;
+  provider_tools?: ProviderToolName[];
   /** The provider row named by `provider`; absent for built-in models. */
   endpoint?: ProviderEndpoint | null;
 }
@@ -88,6 +92,26 @@ export function providerOptionsKey(config: ModelConfigRecord): string {
       throw new ModelConfigError(`Unknown provider kind ${String(unknown)}.`);
     }
   }
+}
+
+/** The provider-executed tools a config offers, as the AI SDK declares them for its provider. */
+export function providerToolsFor(config: ModelConfigRecord): ToolSet {
+  const kind = config.endpoint?.kind;
+  const tools: ToolSet = {};
+  for (const name of config.provider_tools ?? []) {
+    switch (name) {
+      case 'web_search':
+        if (kind === 'openai') tools.web_search = openai.tools.webSearch({});
+        else if (kind === 'anthropic') tools.web_search = anthropic.tools.webSearch_20250305({});
+        else throw new ModelConfigError(`The provider tool "web_search" is not available on provider kind ${kind ?? config.provider}.`);
+        break;
+      default: {
+        const unknown: never = name;
+        throw new ModelConfigError(`Unknown provider tool ${String(unknown)}.`);
+      }
+    }
+  }
+  return tools;
 }
 
 export function createModelResolver(keys: KeyOpener | undefined): ModelResolver {

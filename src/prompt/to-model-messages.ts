@@ -4,6 +4,7 @@
  */
 import { type AssistantContent, type ModelMessage, type UserContent } from 'ai';
 import { type ChatMessagePart } from '../domain/chat.js';
+import { repairProviderToolParts } from './provider-tool-repair.js';
 
 export interface PromptSourceMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -66,10 +67,16 @@ export function toModelMessages(messages: readonly PromptSourceMessage[], files:
       case 'assistant':
         output.push({
           role: 'assistant',
-          content: message.content.flatMap((part): Exclude<AssistantContent, string> => {
+          // Repaired again here: a history stored before repair existed must still be accepted.
+          content: repairProviderToolParts(message.content).flatMap((part): Exclude<AssistantContent, string> => {
             if (part.type === 'text') return [{ type: 'text' as const, text: part.text }];
             if (part.type === 'reasoning') return [{ type: 'reasoning' as const, text: part.text }];
-            if (part.type === 'tool-call') return [{ type: 'tool-call' as const, toolCallId: part.tool_call_id, toolName: part.tool_name, input: part.args }];
+            if (part.type === 'tool-call') {
+              return [{ type: 'tool-call' as const, toolCallId: part.tool_call_id, toolName: part.tool_name, input: part.args, ...(part.provider_executed === true ? { providerExecuted: true } : {}) }];
+            }
+            if (part.type === 'tool-result' && part.provider_executed === true) {
+              return [{ type: 'tool-result' as const, toolCallId: part.tool_call_id, toolName: part.tool_name, output: toolOutput(part.result, part.is_error) }];
+            }
             return [];
           }),
         });
