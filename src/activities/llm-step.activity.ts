@@ -294,6 +294,10 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
           case 'tool-call':
             content.addToolCall(part.toolCallId, part.toolName, part.input, part.providerExecuted === true);
             break;
+          case 'source':
+            // Pages a provider-executed search cited (Anthropic reports them as sources).
+            if (part.sourceType === 'url') content.parts.push({ type: 'source', url: part.url, ...(part.title === undefined ? {} : { title: part.title }) });
+            break;
           case 'tool-result':
             // Only provider-executed tools have results inside a step; chatd runs the others.
             if (part.providerExecuted === true) content.addProviderToolResult(part.toolCallId, part.toolName, part.output);

@@ -18,6 +18,7 @@ import {
   fakeStream,
   fakeText,
   fakeToolCall,
+  fakeWebSearch,
 } from '../../test/support/fake-llm/fake-reply.js';
 import { startFakeLlmServer, type FakeLlmServer } from '../../test/support/fake-llm/fake-llm-server.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
@@ -396,5 +397,66 @@ describe('OpenAI Responses chaining', () => {
     expect(textOf((await listMessages(alice, chat.id)).messages[3])).toBe('second, from full history');
     // The fallback happened inside the attempt: no retry was announced.
     expect(await eventsOf(chat.id, 'retry')).toEqual([]);
+  });
+});
+
+describe('provider-executed web search', () => {
+  async function searchModelOn(kind: 'openai' | 'anthropic'): Promise<{ configId: string; model: string }> {
+    const model = `model-${randomUUID().slice(0, 8)}`;
+    const response = await admin.post('/api/v1/model-configs', { provider: providerNames.get(kind), model, provider_tools: ['web_search'] });
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    return { configId: response.body.id, model };
+  }
+
+  it.each(['openai', 'anthropic'] as const)('records a %s web search in the step, never runs it, and replays it', async (kind) => {
+    const { configId, model } = await searchModelOn(kind);
+    fake.reply(model, fakeWebSearch('chatd temporal', [{ url: 'https://example.com/chatd', title: 'chatd' }], 'It is a chat daemon.'), fakeText('Yes.'));
+    const chat = await createChat(alice, { content: 'What is chatd?', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    const { messages } = await listMessages(alice, chat.id);
+    // No tool message: the provider ran the search, chatd only recorded it.
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+    const parts = messages[1].content;
+    const call = parts.find((part: any) => part.type === 'tool-call');
+    expect(call).toMatchObject({ tool_name: 'web_search', provider_executed: true });
+    expect(parts.find((part: any) => part.type === 'tool-result')).toMatchObject({ tool_call_id: call.tool_call_id, provider_executed: true, is_error: false });
+    expect(textOf(messages[1])).toBe('It is a chat daemon.');
+    const [first] = fake.requests.filter((request) => request.model === model);
+    expect(JSON.stringify(first!.body.tools)).toContain('web_search');
+
+    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'Sure?' });
+    const settled = await waitForIdle(alice, chat.id);
+    expect(settled.last_error).toBeNull();
+    const replay = fake.requests.filter((request) => request.model === model)[1]!.body;
+    if (kind === 'anthropic') {
+      const blocks = replay.messages[1].content.map((block: any) => block.type);
+      expect(blocks.slice(0, 2)).toEqual(['server_tool_use', 'web_search_tool_result']);
+    } else {
+      // Chained: the provider holds the search; only the new message goes out.
+      expect(replay.previous_response_id).toMatch(/^resp_/);
+    }
+  });
+
+  it('repairs a stored search that never got its result before sending the history again', async () => {
+    const { configId, model } = await searchModelOn('anthropic');
+    fake.reply(model, fakeText('first answer'), fakeText('second answer'));
+    const chat = await createChat(alice, { content: 'hello', model_config_id: configId });
+    await waitForIdle(alice, chat.id);
+    // A step stored by an older build, or cut mid-search: a search call without its result.
+    await harness.pool.query(
+      `UPDATE chat_messages SET content = $2 WHERE chat_id = $1 AND role = 'assistant'`,
+      [chat.id, JSON.stringify([{ type: 'tool-call', tool_call_id: 'srvtoolu_lost', tool_name: 'web_search', args: { query: 'lost' }, provider_executed: true }, { type: 'text', text: 'first answer' }])],
+    );
+    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'again' });
+    await waitForIdle(alice, chat.id);
+    const replay = fake.requests.filter((request) => request.model === model)[1]!.body;
+    expect(JSON.stringify(replay)).not.toContain('srvtoolu_lost');
+    expect(JSON.stringify(replay.messages[1])).toContain('first answer');
+  });
+
+  it('refuses web search on a provider kind that cannot run it', async () => {
+    const response = await admin.post('/api/v1/model-configs', { provider: providerNames.get('openai-chat'), model: 'x', provider_tools: ['web_search'] });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe('The provider tool "web_search" needs a provider of kind openai or anthropic.');
   });
 });

@@ -2,12 +2,28 @@
  * The fake LLM server against the real AI SDK clients over real HTTP: whatever these tests
  * pin is what `streamText` does when a production provider answers the same bytes. The
  * per-client table records where the clients differ (who reads reasoning, who reads cache
- * writes, what a stream without its terminal event turns into).
+ * writes, what a stream without its terminal event turns into). The web search suites pin what
+ * the clients emit for a provider-executed search and what they send back when that answer
+ * is replayed as history, paired or not.
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { APICallError, InvalidResponseDataError, streamText, tool, type LanguageModel, type TextStreamPart, type ToolSet } from 'ai';
+import {
+  APICallError,
+  InvalidResponseDataError,
+  MissingToolResultsError,
+  NoSuchToolError,
+  streamText,
+  tool,
+  type AssistantContent,
+  type AssistantModelMessage,
+  type JSONValue,
+  type LanguageModel,
+  type ModelMessage,
+  type TextStreamPart,
+  type ToolSet,
+} from 'ai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startFakeLlmServer, type FakeLlmFormat, type FakeLlmServer } from './fake-llm-server.js';
@@ -20,6 +36,7 @@ import {
   fakeStream,
   fakeText,
   fakeToolCall,
+  fakeWebSearch,
   type FakeErrorReply,
 } from './fake-reply.js';
 
@@ -397,5 +414,499 @@ describe('the fake LLM server', () => {
     expect(response.status).toBe(404);
     expect(server.unexpected).toEqual(['fake LLM: no route for POST /v1/embeddings']);
     expect(server.requests).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Provider-executed web search: what the clients emit, and what they send when it is replayed.
+
+/** The text part of the stored answer. */
+const SUNNY = { type: 'text', text: 'Sunny.' } as const;
+
+const SEARCH_RESULTS = [
+  { url: 'https://example.com/paris', title: 'Paris weather' },
+  { url: 'https://example.org/forecast', title: 'Forecast' },
+];
+
+interface SearchRun {
+  parts: Array<TextStreamPart<ToolSet>>;
+  thrown: unknown;
+  errors: unknown[];
+  /** The SDK's own `response.messages`, when the stream finished. */
+  responseMessages: ModelMessage[] | undefined;
+  warnings: unknown[] | undefined;
+}
+
+interface SearchCall {
+  model: LanguageModel;
+  tools?: ToolSet;
+  messages?: ModelMessage[];
+  providerOptions?: Parameters<typeof streamText>[0]['providerOptions'];
+}
+
+async function runSearch({ model, tools, messages, providerOptions }: SearchCall): Promise<SearchRun> {
+  const errors: unknown[] = [];
+  const result = streamText({
+    model,
+    ...(messages === undefined ? { prompt: 'Weather in Paris?' } : { messages }),
+    ...(tools === undefined ? {} : { tools }),
+    ...(providerOptions === undefined ? {} : { providerOptions }),
+    maxRetries: 0,
+    maxOutputTokens: 1024,
+    onError: ({ error }) => void errors.push(error),
+  });
+  const parts: SearchRun['parts'] = [];
+  let thrown: unknown;
+  try {
+    for await (const part of result.fullStream) parts.push(part);
+  } catch (error) {
+    thrown = error;
+  }
+  const settled = thrown === undefined && errors.length === 0;
+  return {
+    parts,
+    thrown,
+    errors,
+    responseMessages: settled ? (await result.response).messages : undefined,
+    warnings: settled ? await result.warnings : undefined,
+  };
+}
+
+/**
+ * The assistant message a caller stores for a streamed answer, built from its parts: each
+ * provider-executed tool call and result, and each text with the provider metadata of its
+ * `text-end` (OpenAI's `itemId`). This is what `response.messages` holds too (asserted below).
+ */
+function assistantMessageFrom(parts: SearchRun['parts']): AssistantModelMessage {
+  const content: Exclude<AssistantContent, string> = [];
+  const texts = new Map<string, string>();
+  for (const part of parts) {
+    const { type } = part;
+    if (type === 'tool-call') {
+      const { toolCallId, toolName, input, providerExecuted } = part;
+      content.push({ type, toolCallId, toolName, input, providerExecuted });
+    } else if (type === 'tool-result') {
+      const { toolCallId, toolName, output } = part;
+      content.push({ type, toolCallId, toolName, output: { type: 'json', value: output as JSONValue } });
+    } else if (type === 'text-delta') {
+      texts.set(part.id, (texts.get(part.id) ?? '') + part.text);
+    } else if (type === 'text-end') {
+      const providerOptions = part.providerMetadata === undefined ? {} : { providerOptions: part.providerMetadata };
+      content.push({ type: 'text', text: texts.get(part.id) ?? '', ...providerOptions });
+    }
+  }
+  return { role: 'assistant', content };
+}
+
+/** The conversation of a replay: the question, the stored answer, a follow-up. */
+function replayOf(answer: AssistantModelMessage): ModelMessage[] {
+  return [{ role: 'user', content: 'Weather in Paris?' }, answer, { role: 'user', content: 'And tomorrow?' }];
+}
+
+/** The id of the run's (first) tool call. */
+function toolCallIdOf(run: SearchRun): string | undefined {
+  return run.parts.find((part) => part.type === 'tool-call')?.toolCallId;
+}
+
+/** The first tool call of a run, with the fields an invalid (unparseable or unknown) call carries. */
+function firstToolCall(run: SearchRun): { error?: unknown } | undefined {
+  return run.parts.find((part) => part.type === 'tool-call');
+}
+
+/** The parts of a run that are not bookkeeping (no start/step/finish markers). */
+function contentParts(run: SearchRun): Array<TextStreamPart<ToolSet>> {
+  const bookkeeping = new Set(['start', 'start-step', 'finish-step', 'finish', 'text-start', 'text-end']);
+  return run.parts.filter((part) => !bookkeeping.has(part.type));
+}
+
+describe('provider-executed web search on the OpenAI responses client', () => {
+  const openai = () => createOpenAI({ baseURL: server.baseUrl('openai-responses'), apiKey: API_KEY });
+  const model = (): LanguageModel => openai().responses('gpt-search');
+  const searchTools = (): ToolSet => ({ web_search: openai().tools.webSearch({}) });
+
+  const searchCall = { type: 'tool-call', toolCallId: 'ws_search_1', toolName: 'web_search', input: {}, providerExecuted: true } as const;
+  const searchOutput = {
+    action: { type: 'search', query: 'weather paris' },
+    sources: SEARCH_RESULTS.map(({ url }) => ({ type: 'url', url })),
+  };
+  const searchResult = {
+    type: 'tool-result',
+    toolCallId: 'ws_search_1',
+    toolName: 'web_search',
+    output: { type: 'json', value: searchOutput },
+  } as const;
+  const referenceItem = { type: 'item_reference', id: 'ws_search_1' };
+  const searchItem = {
+    type: 'web_search_call',
+    id: 'ws_search_1',
+    status: 'completed',
+    action: { type: 'search', query: 'weather paris', sources: searchOutput.sources },
+  };
+  const question = { role: 'user', content: [{ type: 'input_text', text: 'Weather in Paris?' }] };
+  const followUp = { role: 'user', content: [{ type: 'input_text', text: 'And tomorrow?' }] };
+  const answerText = { role: 'assistant', content: [{ type: 'output_text', text: 'Sunny.' }] };
+
+  it('emits the search as a provider-executed web_search call whose input is empty, then its result, then the text', async () => {
+    server.reply('gpt-search', fakeStream({ webSearches: [{ query: 'weather paris', results: SEARCH_RESULTS }], text: 'Sunny.', chunks: 1 }));
+
+    const outcome = await runSearch({ model: model(), tools: searchTools() });
+
+    expect(outcome.thrown).toBeUndefined();
+    expect(outcome.errors).toEqual([]);
+    // The SDK asks for the sources itself once the tool is declared, and the fake honours it.
+    expect(server.requests[0]?.body).toMatchObject({ tools: [{ type: 'web_search' }], include: ['web_search_call.action.sources'] });
+    // The call id is the output item's id (`ws_…`; the fake's `ws_fake_N`), not a `call_…` id.
+    // The call comes at `output_item.added`, so its input is always {}: the query is only in the result.
+    const callId = toolCallIdOf(outcome);
+    expect(callId).toMatch(/^ws_fake_\d+$/);
+    expect(outcome.parts.map((part) => part.type)).toEqual([
+      'start',
+      'start-step',
+      'tool-input-start',
+      'tool-input-end',
+      'tool-call',
+      'tool-result',
+      'text-start',
+      'text-delta',
+      'text-end',
+      'finish-step',
+      'finish',
+    ]);
+    expect(contentParts(outcome)).toEqual([
+      { type: 'tool-input-start', id: callId, toolName: 'web_search', providerExecuted: true, dynamic: false },
+      { type: 'tool-input-end', id: callId },
+      { type: 'tool-call', toolCallId: callId, toolName: 'web_search', input: {}, providerExecuted: true },
+      { type: 'tool-result', toolCallId: callId, toolName: 'web_search', input: {}, output: searchOutput, providerExecuted: true },
+      { type: 'text-delta', id: expect.stringMatching(/^msg_fake_\d+$/), text: 'Sunny.' },
+    ]);
+    // No providerMetadata on the tool parts; the text carries its message item id.
+    const textEnd = outcome.parts.find((part) => part.type === 'text-end');
+    expect(textEnd?.providerMetadata).toEqual({ openai: { itemId: expect.stringMatching(/^msg_fake_\d+$/) } });
+    expect(outcome.parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
+  });
+
+  it('replays the answer as item references by default (store on): the call is dropped, the result becomes a reference', async () => {
+    server.reply('gpt-search', fakeWebSearch('weather paris', SEARCH_RESULTS, 'Sunny.', { chunks: 1 }), fakeText('ok'));
+    const first = await runSearch({ model: model(), tools: searchTools() });
+    const answer = assistantMessageFrom(first.parts);
+    const callId = toolCallIdOf(first);
+    const messageId = first.parts.find((part) => part.type === 'text-end')?.providerMetadata?.openai?.itemId;
+    expect(messageId).toMatch(/^msg_fake_\d+$/);
+
+    expect(first.responseMessages).toEqual([answer]);
+    expect(answer.content).toEqual([
+      { type: 'tool-call', toolCallId: callId, toolName: 'web_search', input: {}, providerExecuted: true },
+      { type: 'tool-result', toolCallId: callId, toolName: 'web_search', output: { type: 'json', value: searchOutput } },
+      { type: 'text', text: 'Sunny.', providerOptions: { openai: { itemId: messageId } } },
+    ]);
+
+    const second = await runSearch({ model: model(), tools: searchTools(), messages: replayOf(answer) });
+
+    expect(second.errors).toEqual([]);
+    expect(server.requests[1]?.body.input).toEqual([
+      question,
+      { type: 'item_reference', id: callId },
+      { type: 'item_reference', id: messageId },
+      followUp,
+    ]);
+  });
+
+  it('replays the answer as a web_search_call item and a message when store is false', async () => {
+    server.reply('gpt-search', fakeWebSearch('weather paris', SEARCH_RESULTS, 'Sunny.', { chunks: 1 }), fakeText('ok'));
+    const storeOff = { openai: { store: false } };
+    const first = await runSearch({ model: model(), tools: searchTools(), providerOptions: storeOff });
+    const answer = assistantMessageFrom(first.parts);
+    const callId = toolCallIdOf(first);
+
+    await runSearch({ model: model(), tools: searchTools(), messages: replayOf(answer), providerOptions: storeOff });
+
+    expect(server.requests[0]?.body.store).toBe(false);
+    expect(server.requests[1]?.body.input).toEqual([
+      question,
+      { ...searchItem, id: callId },
+      // The message keeps its item id even with store off.
+      { ...answerText, id: expect.stringMatching(/^msg_fake_\d+$/) },
+      followUp,
+    ]);
+  });
+
+  // Requirements for history repair: the client never throws for provider-executed parts. It
+  // sends a result whatever its partner or position, and silently drops a call (even paired).
+  const unpaired: Array<{ label: string; content: AssistantContent; store: boolean; sent: unknown[] }> = [
+    { label: 'a call without its result (store on)', content: [searchCall, SUNNY], store: true, sent: [] },
+    { label: 'a result without its call (store on)', content: [searchResult, SUNNY], store: true, sent: [referenceItem] },
+    { label: 'a result before its call (store on)', content: [searchResult, searchCall, SUNNY], store: true, sent: [referenceItem] },
+    { label: 'a call without its result (store off)', content: [searchCall, SUNNY], store: false, sent: [] },
+    { label: 'a result without its call (store off)', content: [searchResult, SUNNY], store: false, sent: [searchItem] },
+    { label: 'a result before its call (store off)', content: [searchResult, searchCall, SUNNY], store: false, sent: [searchItem] },
+  ];
+
+  it.each(unpaired)('sends $label without an error or warning', async ({ content, store, sent }) => {
+    server.reply('gpt-search', fakeText('ok'));
+
+    const outcome = await runSearch({
+      model: model(),
+      tools: searchTools(),
+      messages: replayOf({ role: 'assistant', content }),
+      ...(store ? {} : { providerOptions: { openai: { store: false } } }),
+    });
+
+    expect(outcome.thrown).toBeUndefined();
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.warnings).toEqual([]);
+    // A text part without an itemId is sent as a plain assistant message.
+    expect(server.requests[0]?.body.input).toEqual([question, ...sent, answerText, followUp]);
+  });
+
+  it('still sends a replayed search when the tool is no longer declared, unless its key was renamed and store is off', async () => {
+    server.reply('gpt-search', fakeText('ok'), fakeText('ok'), fakeText('ok'));
+    const renamed: AssistantContent = [
+      { ...searchCall, toolName: 'webSearch' },
+      { ...searchResult, toolName: 'webSearch' },
+      SUNNY,
+    ];
+
+    await runSearch({ model: model(), messages: replayOf({ role: 'assistant', content: [searchCall, searchResult, SUNNY] }) });
+    await runSearch({ model: model(), messages: replayOf({ role: 'assistant', content: renamed }) });
+    const renamedStoreOff = await runSearch({
+      model: model(),
+      messages: replayOf({ role: 'assistant', content: renamed }),
+      providerOptions: { openai: { store: false } },
+    });
+
+    expect(server.requests[0]?.body.input).toEqual([question, referenceItem, answerText, followUp]);
+    expect(server.requests[1]?.body.input).toEqual([question, referenceItem, answerText, followUp]);
+    // The client knows a web search result only by its provider name: `webSearch` maps to
+    // `web_search` only while declared, so with store off the result is dropped with a warning.
+    expect(server.requests[2]?.body.input).toEqual([question, answerText, followUp]);
+    expect(renamedStoreOff.warnings).toEqual([
+      { type: 'other', message: 'Results for OpenAI tool webSearch are not sent to the API when store is false' },
+    ]);
+  });
+
+  it('emits an undeclared search as an invalid dynamic call (NoSuchToolError) and still its result, without sources', async () => {
+    server.reply('gpt-search', fakeStream({ webSearches: [{ id: 'ws_search_1', query: 'weather paris', results: SEARCH_RESULTS }], text: 'Sunny.' }));
+
+    const outcome = await runSearch({ model: model() });
+
+    expect(outcome.errors).toEqual([]);
+    expect(server.requests[0]?.body.include).toBeUndefined();
+    const call = firstToolCall(outcome);
+    expect(call).toMatchObject({ toolCallId: 'ws_search_1', toolName: 'web_search', providerExecuted: true, dynamic: true, invalid: true });
+    expect(NoSuchToolError.isInstance(call?.error)).toBe(true);
+    expect(outcome.parts.find((part) => part.type === 'tool-result')).toMatchObject({
+      toolCallId: 'ws_search_1',
+      output: { action: { type: 'search', query: 'weather paris' } },
+      providerExecuted: true,
+    });
+    expect(outcome.parts.find((part) => part.type === 'tool-result')).not.toHaveProperty('output.sources');
+  });
+});
+
+describe('provider-executed web search on the Anthropic client', () => {
+  let sourceCount = 0;
+  const anthropic = () =>
+    createAnthropic({ baseURL: server.baseUrl('anthropic'), apiKey: API_KEY, generateId: () => `source-${++sourceCount}` });
+  const model = (): LanguageModel => anthropic()('claude-search');
+  const searchTools = (): ToolSet => ({ web_search: anthropic().tools.webSearch_20250305({}) });
+  const encrypted = (url: string): string => Buffer.from(`fake-page-${url}`).toString('base64');
+  const searchOutput = SEARCH_RESULTS.map(({ url, title }) => ({
+    url,
+    title,
+    pageAge: null,
+    encryptedContent: encrypted(url),
+    type: 'web_search_result',
+  }));
+  const query = { query: 'weather paris' };
+
+  const searchCall = { type: 'tool-call', toolCallId: 'srvtoolu_search_1', toolName: 'web_search', input: query, providerExecuted: true } as const;
+  const searchResult = {
+    type: 'tool-result',
+    toolCallId: 'srvtoolu_search_1',
+    toolName: 'web_search',
+    output: { type: 'json', value: searchOutput },
+  } as const;
+  const serverToolUse = { type: 'server_tool_use', id: 'srvtoolu_search_1', name: 'web_search', input: { query: 'weather paris' } };
+  const searchToolResult = {
+    type: 'web_search_tool_result',
+    tool_use_id: 'srvtoolu_search_1',
+    content: SEARCH_RESULTS.map(({ url, title }) => ({ url, title, page_age: null, encrypted_content: encrypted(url), type: 'web_search_result' })),
+  };
+  const textBlock = { type: 'text', text: 'Sunny.' };
+
+  beforeEach(() => {
+    sourceCount = 0;
+  });
+
+  it('emits the search as a provider-executed web_search call with its query, its result, a source per page, then the text', async () => {
+    server.reply('claude-search', fakeStream({ webSearches: [{ query: 'weather paris', results: SEARCH_RESULTS }], text: 'Sunny.', chunks: 2 }));
+
+    const outcome = await runSearch({ model: model(), tools: searchTools() });
+
+    expect(outcome.thrown).toBeUndefined();
+    expect(outcome.errors).toEqual([]);
+    expect(server.requests[0]?.body.tools).toEqual([{ type: 'web_search_20250305', name: 'web_search' }]);
+    // The call id is the server_tool_use block's id (`srvtoolu_…`; the fake's `srvtoolu_fake_N`).
+    const callId = toolCallIdOf(outcome);
+    expect(callId).toMatch(/^srvtoolu_fake_\d+$/);
+    expect(contentParts(outcome)).toEqual([
+      { type: 'tool-input-start', id: callId, toolName: 'web_search', providerExecuted: true, dynamic: false },
+      { type: 'tool-input-delta', id: callId, delta: '{"query":"we' },
+      { type: 'tool-input-delta', id: callId, delta: 'ather paris"}' },
+      { type: 'tool-input-end', id: callId },
+      { type: 'tool-call', toolCallId: callId, toolName: 'web_search', input: query, providerExecuted: true },
+      { type: 'tool-result', toolCallId: callId, toolName: 'web_search', input: query, output: searchOutput, providerExecuted: true },
+      // One source per page, ids from the client's generateId; `encryptedContent` is only in the result.
+      ...SEARCH_RESULTS.map(({ url, title }, index) => ({
+        type: 'source',
+        sourceType: 'url',
+        id: `source-${index + 1}`,
+        url,
+        title,
+        providerMetadata: { anthropic: { pageAge: null } },
+      })),
+      { type: 'text-delta', id: '2', text: 'Sun' },
+      { type: 'text-delta', id: '2', text: 'ny.' },
+    ]);
+    const finish = outcome.parts.at(-1);
+    expect(finish).toMatchObject({ type: 'finish', finishReason: 'stop', rawFinishReason: 'end_turn' });
+    const finishStep = outcome.parts.find((part) => part.type === 'finish-step');
+    expect(finishStep?.providerMetadata?.anthropic?.usage).toMatchObject({ server_tool_use: { web_search_requests: 1 } });
+  });
+
+  it('replays the answer as server_tool_use and web_search_tool_result blocks before the text', async () => {
+    server.reply(
+      'claude-search',
+      fakeStream({ webSearches: [{ id: 'srvtoolu_search_1', query: 'weather paris', results: SEARCH_RESULTS }], text: 'Sunny.' }),
+      fakeText('ok'),
+    );
+    const first = await runSearch({ model: model(), tools: searchTools() });
+    const answer = assistantMessageFrom(first.parts);
+
+    expect(first.responseMessages).toEqual([answer]);
+    expect(answer.content).toEqual([searchCall, searchResult, SUNNY]);
+
+    const second = await runSearch({ model: model(), tools: searchTools(), messages: replayOf(answer) });
+
+    expect(second.errors).toEqual([]);
+    expect(server.requests[1]?.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
+      { role: 'assistant', content: [serverToolUse, searchToolResult, textBlock] },
+      { role: 'user', content: [{ type: 'text', text: 'And tomorrow?' }] },
+    ]);
+  });
+
+  // Requirements for history repair: the client passes provider-executed parts through as
+  // blocks, in the order given, whatever their pairing. The real API checks pairing (its
+  // advisor tool answers 400 "Each `advisor_tool_result` block must have a corresponding
+  // `server_tool_use` block before it."); the fake does not.
+  const unpaired: Array<{ label: string; content: AssistantContent; sent: unknown[] }> = [
+    { label: 'a call without its result', content: [searchCall, SUNNY], sent: [serverToolUse, textBlock] },
+    { label: 'a result without its call', content: [searchResult, SUNNY], sent: [searchToolResult, textBlock] },
+    { label: 'a result before its call', content: [searchResult, searchCall, SUNNY], sent: [searchToolResult, serverToolUse, textBlock] },
+    { label: 'a call without its result ending the turn', content: [searchCall], sent: [serverToolUse] },
+  ];
+
+  it.each(unpaired)('sends $label as is, without an error or warning', async ({ content, sent }) => {
+    server.reply('claude-search', fakeText('ok'));
+
+    const outcome = await runSearch({ model: model(), tools: searchTools(), messages: replayOf({ role: 'assistant', content }) });
+
+    expect(outcome.thrown).toBeUndefined();
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.warnings).toEqual([]);
+    expect(server.requests[0]?.body.messages[1]).toEqual({ role: 'assistant', content: sent });
+  });
+
+  it('drops a replayed search with a warning when its renamed tool key is not declared', async () => {
+    server.reply('claude-search', fakeText('ok'), fakeText('ok'), fakeText('ok'));
+    const renamed: AssistantContent = [
+      { ...searchCall, toolName: 'webSearch' },
+      { ...searchResult, toolName: 'webSearch' },
+      SUNNY,
+    ];
+
+    await runSearch({ model: model(), messages: replayOf({ role: 'assistant', content: [searchCall, searchResult, SUNNY] }) });
+    const undeclared = await runSearch({ model: model(), messages: replayOf({ role: 'assistant', content: renamed }) });
+    const renamedTools = { webSearch: anthropic().tools.webSearch_20250305({}) };
+    await runSearch({ model: model(), tools: renamedTools, messages: replayOf({ role: 'assistant', content: renamed }) });
+
+    // The name `web_search` needs no declaration; `webSearch` maps to it only while declared.
+    expect(server.requests[0]?.body.messages[1].content).toEqual([serverToolUse, searchToolResult, textBlock]);
+    expect(server.requests[1]?.body.messages[1].content).toEqual([textBlock]);
+    expect(undeclared.warnings).toEqual([
+      { type: 'other', message: 'provider executed tool call for tool webSearch is not supported' },
+      { type: 'other', message: 'provider executed tool result for tool webSearch is not supported' },
+    ]);
+    expect(server.requests[2]?.body.messages[1].content).toEqual([serverToolUse, searchToolResult, textBlock]);
+  });
+
+  it('emits an undeclared search as an invalid dynamic call (NoSuchToolError) and still its result', async () => {
+    const webSearches = [{ id: 'srvtoolu_search_1', query: 'weather paris', results: SEARCH_RESULTS }];
+    server.reply('claude-search', fakeStream({ webSearches, text: 'Sunny.' }));
+
+    const outcome = await runSearch({ model: model() });
+
+    expect(outcome.errors).toEqual([]);
+    const call = firstToolCall(outcome);
+    expect(call).toMatchObject({ toolCallId: 'srvtoolu_search_1', input: query, providerExecuted: true, dynamic: true, invalid: true });
+    expect(NoSuchToolError.isInstance(call?.error)).toBe(true);
+    const result = outcome.parts.find((part) => part.type === 'tool-result');
+    expect(result).toMatchObject({ toolCallId: 'srvtoolu_search_1', output: searchOutput, providerExecuted: true });
+  });
+});
+
+describe('provider-executed web search on either client', () => {
+  const searchClients = [
+    {
+      format: 'openai-responses' as const,
+      create: (): { model: LanguageModel; tools: ToolSet } => {
+        const openai = createOpenAI({ baseURL: server.baseUrl('openai-responses'), apiKey: API_KEY });
+        return { model: openai.responses('search-model'), tools: { web_search: openai.tools.webSearch({}) } };
+      },
+    },
+    {
+      format: 'anthropic' as const,
+      create: (): { model: LanguageModel; tools: ToolSet } => {
+        const anthropic = createAnthropic({ baseURL: server.baseUrl('anthropic'), apiKey: API_KEY });
+        return { model: anthropic('search-model'), tools: { web_search: anthropic.tools.webSearch_20250305({}) } };
+      },
+    },
+  ];
+
+  it.each(searchClients)('leaves a $format call without its result when the connection drops mid-search', async ({ create }) => {
+    server.reply('search-model', fakeWebSearch('weather paris', SEARCH_RESULTS, 'Sunny.', { dropAfterChunks: 0 }));
+    const { model, tools } = create();
+
+    const outcome = await runSearch({ model, tools });
+
+    expect(outcome.parts.filter((part) => part.type === 'tool-call')).toMatchObject([{ toolName: 'web_search', providerExecuted: true }]);
+    expect(outcome.parts.some((part) => part.type === 'tool-result' || part.type === 'text-delta')).toBe(false);
+    if (!APICallError.isInstance(outcome.thrown)) throw new Error(`expected an APICallError to be thrown, got ${String(outcome.thrown)}`);
+    expect(outcome.thrown.isRetryable).toBe(true);
+  });
+
+  it('fails with MissingToolResultsError, before any request, for an unpaired call NOT marked providerExecuted', async () => {
+    const anthropic = createAnthropic({ baseURL: server.baseUrl('anthropic'), apiKey: API_KEY });
+    const tools = { web_search: anthropic.tools.webSearch_20250305({}) };
+    const clientSideCall = { type: 'tool-call', toolCallId: 'srvtoolu_search_1', toolName: 'web_search', input: { query: 'weather paris' } } as const;
+
+    const outcome = await runSearch({ model: anthropic('search-model'), tools, messages: replayOf({ role: 'assistant', content: [clientSideCall] }) });
+
+    // Only calls without `providerExecuted: true` are checked for results (by `ai` itself, as
+    // an error part, not a throw); the provider-executed tables above never fail.
+    expect(outcome.thrown).toBeUndefined();
+    expect(outcome.errors).toHaveLength(1);
+    expect(MissingToolResultsError.isInstance(outcome.errors[0])).toBe(true);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('refuses a reply with web searches on Chat Completions, which has no server-side tool items', async () => {
+    server.reply('search-model', fakeWebSearch('weather paris', SEARCH_RESULTS, 'Sunny.'));
+
+    const outcome = await run(createOpenAI({ baseURL: server.baseUrl('openai-chat'), apiKey: API_KEY }).chat('search-model'));
+
+    expect(onlyApiCallError(outcome).statusCode).toBe(500);
+    expect(server.unexpected).toEqual(['fake LLM: webSearches need OpenAI Responses or Anthropic, not Chat Completions (model "search-model")']);
   });
 });

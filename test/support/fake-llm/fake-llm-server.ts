@@ -11,8 +11,9 @@
  *
  * The event shapes follow the zod chunk schemas of `@ai-sdk/openai`, `@ai-sdk/anthropic` and
  * `@ai-sdk/openai-compatible` (the authority on what the clients accept) and the providers'
- * documented streams, including events the clients ignore (`ping`, `response.in_progress`,
- * `response.content_part.added`) so a stricter client would see what production sends.
+ * documented streams (provider-executed web search included), including events the clients
+ * ignore (`ping`, `response.in_progress`, `response.content_part.added`,
+ * `response.web_search_call.searching`) so a stricter client would see what production sends.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
@@ -26,6 +27,7 @@ import {
   type FakeReply,
   type FakeStreamReply,
   type FakeUsage,
+  type FakeWebSearchResult,
 } from './fake-reply.js';
 
 /** The wire format a request came in on, decided by its path. */
@@ -97,6 +99,12 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
       return sendError(response, format, { kind: 'error', status: 500, reason: 'server', message }, model, nextId);
     }
     if (reply.kind === 'error') return sendError(response, format, reply, model, nextId);
+    if (format === 'openai-chat' && (reply.webSearches ?? []).length > 0) {
+      // Chat Completions has no server-side tool items: a script that expects one is wrong.
+      const message = `fake LLM: webSearches need OpenAI Responses or Anthropic, not Chat Completions (model "${model}")`;
+      unexpected.push(message);
+      return sendError(response, format, { kind: 'error', status: 500, reason: 'server', message }, model, nextId);
+    }
     if (body.stream !== true) {
       // Only streaming is modelled; a non-streaming call means the code under test changed shape.
       const message = `fake LLM: only streaming requests are supported (model "${model}", ${format})`;
@@ -106,6 +114,7 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
     const context: EncodeContext = {
       model,
       includeUsage: body.stream_options?.include_usage === true,
+      includeWebSearchSources: Array.isArray(body.include) && body.include.includes('web_search_call.action.sources'),
       createdAtSeconds: Math.floor(Date.now() / 1000),
       nextId,
     };
@@ -269,7 +278,10 @@ interface SseFrame {
   event?: string;
   /** JSON text, or `[DONE]`. */
   data: string;
-  /** Carries reasoning, text or tool-argument bytes: counted for `dropAfterChunks`, paced by `chunkDelayMs`. */
+  /**
+   * Carries reasoning, text or tool-argument bytes, or ends a web search: counted for
+   * `dropAfterChunks`, paced by `chunkDelayMs`.
+   */
   content?: boolean;
   /** Says the answer is complete: left out under `omitTerminal`. */
   terminal?: boolean;
@@ -279,6 +291,8 @@ interface EncodeContext {
   model: string;
   /** Chat Completions sends usage only when the request asked with `stream_options.include_usage`. */
   includeUsage: boolean;
+  /** Responses sends a web search's `action.sources` only when the request's `include` asks for them. */
+  includeWebSearchSources: boolean;
   createdAtSeconds: number;
   nextId: (prefix: string) => string;
 }
@@ -289,6 +303,7 @@ interface PlannedReply {
   reasoningParts: string[];
   text: string;
   textParts: string[];
+  webSearches: Array<{ id: string | undefined; query: string; results: FakeWebSearchResult[]; input: string; inputParts: string[] }>;
   toolCalls: Array<{ id: string | undefined; name: string; args: string; argParts: string[] }>;
   usage: FakeUsage;
 }
@@ -302,6 +317,10 @@ function plan(reply: FakeStreamReply): PlannedReply {
     reasoningParts: splitInto(reasoning, chunks),
     text,
     textParts: splitInto(text, chunks),
+    webSearches: (reply.webSearches ?? []).map((search) => {
+      const input = JSON.stringify({ query: search.query });
+      return { id: search.id, query: search.query, results: search.results ?? [], input, inputParts: splitInto(input, chunks) };
+    }),
     toolCalls: (reply.toolCalls ?? []).map((call) => {
       const args = JSON.stringify(call.args ?? {});
       return { id: call.id, name: call.name, args, argParts: splitInto(args, chunks) };
@@ -398,8 +417,10 @@ function chatUsage(usage: FakeUsage): unknown {
 
 /**
  * Responses: `event: <type>` + `data: {type, sequence_number, …}`. Reasoning is a `reasoning`
- * output item whose summary streams as `response.reasoning_summary_text.delta`; text is a
- * `message` item; each tool call is a `function_call` item. `response.completed` (with the
+ * output item whose summary streams as `response.reasoning_summary_text.delta`; each web search
+ * is a `web_search_call` item (added `in_progress`, then `response.web_search_call.in_progress`,
+ * `.searching`, `.completed`, then done `completed` with its `action`); text is a `message`
+ * item; each tool call is a `function_call` item. `response.completed` (with the
  * full output and usage) is the only terminal event.
  */
 function encodeResponses(planned: PlannedReply, context: EncodeContext): SseFrame[] {
@@ -437,6 +458,21 @@ function encodeResponses(planned: PlannedReply, context: EncodeContext): SseFram
     push('response.reasoning_summary_text.done', { ...location, text: planned.reasoning });
     push('response.reasoning_summary_part.done', { ...location, part: { type: 'summary_text', text: planned.reasoning } });
     const item = { id: itemId, type: 'reasoning', summary: [{ type: 'summary_text', text: planned.reasoning }] };
+    push('response.output_item.done', { output_index: outputIndex, item });
+    output.push(item);
+  }
+
+  for (const search of planned.webSearches) {
+    const itemId = search.id ?? context.nextId('ws');
+    const outputIndex = output.length;
+    const location = { output_index: outputIndex, item_id: itemId };
+    push('response.output_item.added', { output_index: outputIndex, item: { id: itemId, type: 'web_search_call', status: 'in_progress' } });
+    push('response.web_search_call.in_progress', location);
+    push('response.web_search_call.searching', location);
+    // The search itself: paced and droppable like a content delta, so a drop lands between call and result.
+    push('response.web_search_call.completed', location, { content: true });
+    const sources = context.includeWebSearchSources ? { sources: search.results.map(({ url }) => ({ type: 'url', url })) } : {};
+    const item = { id: itemId, type: 'web_search_call', status: 'completed', action: { type: 'search', query: search.query, ...sources } };
     push('response.output_item.done', { output_index: outputIndex, item });
     output.push(item);
   }
@@ -498,7 +534,10 @@ function encodeResponses(planned: PlannedReply, context: EncodeContext): SseFram
  * Anthropic Messages: `event: <type>` + `data: {type, …}`. `message_start` carries the input
  * usage (Anthropic's `input_tokens` excludes cache reads and writes, which have their own
  * fields), then one content block per thinking / text / tool_use, then `message_delta` with
- * `stop_reason` and the output usage, then the terminal `message_stop`.
+ * `stop_reason` and the output usage, then the terminal `message_stop`. A web search is two
+ * blocks: `server_tool_use` (name `web_search`, its `{query}` input streamed as
+ * `input_json_delta`) and then `web_search_tool_result` carrying every result whole; the
+ * searches are counted in `message_delta`'s `usage.server_tool_use.web_search_requests`.
  */
 function encodeAnthropic(planned: PlannedReply, context: EncodeContext): SseFrame[] {
   const frames: SseFrame[] = [];
@@ -539,6 +578,27 @@ function encodeAnthropic(planned: PlannedReply, context: EncodeContext): SseFram
     push('content_block_stop', { index });
     index++;
   }
+  for (const search of planned.webSearches) {
+    const id = search.id ?? context.nextId('srvtoolu');
+    push('content_block_start', { index, content_block: { type: 'server_tool_use', id, name: 'web_search', input: {} } });
+    push('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } });
+    for (const partialJson of search.inputParts) {
+      push('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partialJson } });
+    }
+    push('content_block_stop', { index });
+    index++;
+    const content = search.results.map(({ url, title }) => ({
+      type: 'web_search_result',
+      title,
+      url,
+      encrypted_content: Buffer.from(`fake-page-${url}`).toString('base64'),
+      page_age: null,
+    }));
+    // The search itself: paced and droppable like a content delta, so a drop lands between call and result.
+    push('content_block_start', { index, content_block: { type: 'web_search_tool_result', tool_use_id: id, content } }, { content: true });
+    push('content_block_stop', { index });
+    index++;
+  }
   if (planned.text !== '') {
     push('content_block_start', { index, content_block: { type: 'text', text: '' } });
     for (const text of planned.textParts) push('content_block_delta', { index, delta: { type: 'text_delta', text } }, { content: true });
@@ -562,6 +622,7 @@ function encodeAnthropic(planned: PlannedReply, context: EncodeContext): SseFram
       ...inputUsage,
       output_tokens: usage.output,
       ...(usage.reasoning === undefined ? {} : { output_tokens_details: { thinking_tokens: usage.reasoning } }),
+      ...(planned.webSearches.length === 0 ? {} : { server_tool_use: { web_search_requests: planned.webSearches.length } }),
     },
   });
   push('message_stop', {}, { terminal: true });

@@ -5,6 +5,11 @@
  * event); the server renders it in whichever wire format the request came in on, so one
  * script serves the OpenAI Chat Completions, OpenAI Responses and Anthropic Messages clients.
  *
+ * Provider-executed web searches (`webSearches`) come out as the API's own server-side tool
+ * items: a `web_search_call` output item on OpenAI Responses, a `server_tool_use` block and its
+ * `web_search_tool_result` block on Anthropic. Chat Completions has no such item, so a reply
+ * with searches sent there is refused as unexpected.
+ *
  * Token counts follow one convention for every format: `usage.input` is the whole prompt,
  * cached tokens included, and `usage.output` is the whole completion, reasoning included.
  * The server converts to each API's own split (Anthropic reports `input_tokens` without the
@@ -31,15 +36,46 @@ export interface FakeToolCall {
   args: unknown;
 }
 
-/** A successful streamed answer: reasoning first, then text, then tool calls, as real models order them. */
+export interface FakeWebSearchResult {
+  url: string;
+  title: string;
+}
+
+/** One search the provider runs on its own side before answering (OpenAI Responses and Anthropic only). */
+export interface FakeWebSearch {
+  /** The provider's item id; the server makes one up (`ws_fake_N`, `srvtoolu_fake_N`) when absent. */
+  id?: string;
+  query: string;
+  /**
+   * The pages found. Anthropic sends them all (with a made-up `encrypted_content`); OpenAI sends
+   * only their URLs, as `action.sources`, and only when the request asked for
+   * `include: ['web_search_call.action.sources']` (the AI SDK asks whenever the tool is declared).
+   */
+  results?: FakeWebSearchResult[];
+}
+
+/**
+ * A successful streamed answer: reasoning first, then web searches, then text, then tool
+ * calls, as real models order them.
+ */
 export interface FakeStreamReply {
   kind: 'stream';
   text?: string;
   reasoning?: string;
+  /**
+   * Provider-executed web searches, emitted after the reasoning and before the text. Each
+   * search's result counts as one content delta for `dropAfterChunks` and `chunkDelayMs` (the
+   * search call itself does not), so `dropAfterChunks: 0` cuts the connection after the search
+   * call and before its result, on both formats.
+   */
+  webSearches?: FakeWebSearch[];
   toolCalls?: FakeToolCall[];
   /** Defaults to {@link DEFAULT_FAKE_USAGE}. */
   usage?: FakeUsage;
-  /** Splits the text (and the reasoning, and each tool call's arguments) into this many deltas. Default 3. */
+  /**
+   * Splits the text (and the reasoning, each tool call's arguments and, on Anthropic, each web
+   * search's input JSON) into this many deltas. Default 3.
+   */
   chunks?: number;
   /** Pause before every content delta after the first, in ms. */
   chunkDelayMs?: number;
@@ -47,8 +83,8 @@ export interface FakeStreamReply {
   firstChunkDelayMs?: number;
   /**
    * Destroys the socket after this many content deltas (reasoning, text and tool-argument
-   * deltas all count), without the chunked-encoding terminator: what a dropped connection
-   * looks like to the client. 0 drops before the first content delta.
+   * deltas and web search results all count), without the chunked-encoding terminator: what
+   * a dropped connection looks like to the client. 0 drops before the first content delta.
    */
   dropAfterChunks?: number;
   /**
@@ -92,7 +128,7 @@ export const DEFAULT_FAKE_CHUNKS = 3;
 
 type StreamOptions = Omit<FakeStreamReply, 'kind'>;
 
-/** A streamed answer with any mix of reasoning, text and tool calls. */
+/** A streamed answer with any mix of reasoning, web searches, text and tool calls. */
 export function fakeStream(options: StreamOptions): FakeStreamReply {
   return { kind: 'stream', ...options };
 }
@@ -105,6 +141,19 @@ export function fakeText(text: string, options: Omit<StreamOptions, 'text'> = {}
 /** A streamed answer that calls one tool, e.g. `fakeToolCall('add', { numbers: [1, 2] })`. */
 export function fakeToolCall(name: string, args: unknown, options: Omit<StreamOptions, 'toolCalls'> = {}): FakeStreamReply {
   return { kind: 'stream', ...options, toolCalls: [{ name, args }] };
+}
+
+/**
+ * A streamed answer that searches the web, then answers, e.g.
+ * `fakeWebSearch('weather in Paris', [{ url: 'https://example.com', title: 'Paris' }], 'Sunny.')`.
+ */
+export function fakeWebSearch(
+  query: string,
+  results: FakeWebSearchResult[],
+  text: string,
+  options: Omit<StreamOptions, 'webSearches' | 'text'> = {},
+): FakeStreamReply {
+  return { kind: 'stream', ...options, webSearches: [{ query, results }], text };
 }
 
 /** The reason a bare status code stands for, the way the providers use their codes. */
