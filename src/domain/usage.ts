@@ -4,6 +4,7 @@
  * reached.
  */
 import { z } from 'zod';
+import { Usage } from './chat.js';
 
 export const UsagePeriod = z.enum(['day', 'week', 'month']);
 export type UsagePeriod = z.infer<typeof UsagePeriod>;
@@ -27,15 +28,8 @@ export const UsageQuery = z.object({
   to: z.iso.datetime({ offset: true, error: 'to must be an ISO 8601 date-time.' }).optional(),
 });
 
-export const UsageTotals = z.object({
-  input_tokens: z.number().int(),
-  output_tokens: z.number().int(),
-  reasoning_tokens: z.number().int(),
-  cache_read_tokens: z.number().int(),
-  cache_write_tokens: z.number().int(),
-  cost_micros: z.number().int(),
-  steps: z.number().int(),
-});
+/** A step's usage summed over many steps, with how many there were. */
+export const UsageTotals = Usage.extend({ steps: z.number().int() });
 export type UsageTotals = z.infer<typeof UsageTotals>;
 
 export const UsageReport = z.object({
