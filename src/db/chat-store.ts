@@ -4,6 +4,16 @@
  * are fenced: they lock the chat row and write nothing when `turn_count` has moved past the
  * caller's turn, so a superseded turn can never append to a history that was edited.
  * Every write is idempotent (keys on messages and queue rows), because activities retry.
+ *
+ * Idempotent is not enough on its own: the workflow runs these as local activities inside its
+ * workflow tasks, and Temporal can discard a workflow task after its local activities committed
+ * (a speculative task carrying Updates can be lost; a worker can die mid-task). The workflow then
+ * reruns from its last recorded point and may receive the Updates in another order, so a key can
+ * stand for another message in the rerun than the one the discarded run wrote under it (say
+ * `turn:2:user`). So the writes that carry the workflow's state converge on what the workflow says
+ * now instead of keeping the first writer's row: the queue mirror is rewritten from the workflow's
+ * queue (`matchQueue`), and a turn's user message retires any other row written for that turn or a
+ * later one (`claimTurnUserMessage`).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingToolCall, type Usage } from '../domain/chat.js';
@@ -107,6 +117,95 @@ function turnKey(turn: number, suffix: string): string {
   return `turn:${turn}:${suffix}`;
 }
 
+/**
+ * Makes the queue mirror match the workflow's queue, `queuedIds` in order: those rows are queued
+ * at their positions (even one a discarded run promoted or dropped), any other queued row is
+ * dropped, and `queued_count` is recounted. Returns whether any row changed.
+ */
+async function matchQueue(client: PoolClient, chatId: string, queuedIds: number[]): Promise<boolean> {
+  const listed = await client.query(
+    `UPDATE chat_queued_messages q SET state = 'queued', position = wanted.position - 1, promoted_message_id = NULL
+     FROM unnest($2::bigint[]) WITH ORDINALITY AS wanted(id, position)
+     WHERE q.chat_id = $1 AND q.id = wanted.id AND (q.state <> 'queued' OR q.position <> wanted.position - 1)`,
+    [chatId, queuedIds],
+  );
+  const dropped = await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND state = 'queued' AND NOT (id = ANY($2::bigint[]))`, [
+    chatId,
+    queuedIds,
+  ]);
+  await client.query(`UPDATE chats SET queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued') WHERE id = $1`, [chatId]);
+  return (listed.rowCount ?? 0) + (dropped.rowCount ?? 0) > 0;
+}
+
+/**
+ * Retires every message of turn `fromTurn` or later except `keepId`: the workflow has not reached
+ * those turns, so only a discarded run can have written them. Retired rows are soft-deleted and
+ * their keys released. Returns the lowest retired id, or null.
+ */
+async function retireTurnsFrom(client: PoolClient, chatId: string, fromTurn: number, keepId: number | null): Promise<number | null> {
+  const { rows } = await client.query<{ id: number }>(
+    `UPDATE chat_messages SET deleted = true, idempotency_key = 'discarded:' || id || ':' || idempotency_key
+     WHERE chat_id = $1
+       AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2), 0)
+       AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $3
+       AND id IS DISTINCT FROM $4::bigint
+     RETURNING id`,
+    [chatId, turnKey(fromTurn - 1, 'user'), fromTurn, keepId],
+  );
+  return rows.length === 0 ? null : Math.min(...rows.map((row) => row.id));
+}
+
+interface TurnClaim {
+  message: MessageRow;
+  /** Whether this call wrote the message (false when an earlier attempt already had). */
+  written: boolean;
+  /** The lowest id of the rows a discarded run left and this call retired, or null. */
+  retiredFrom: number | null;
+}
+
+/**
+ * Writes the user message that starts `turn`. A row already under `turn:<turn>:user` with the same
+ * content is kept (an activity retry); one with other content, and any row of a later turn, came
+ * from a discarded run and is retired, and the message is inserted after everything else.
+ */
+async function claimTurnUserMessage(
+  client: PoolClient,
+  chatId: string,
+  turn: number,
+  message: { content: ChatMessagePart[]; modelConfigId: string; apiKeyId: string | null },
+): Promise<TurnClaim> {
+  const key = turnKey(turn, 'user');
+  const { rows } = await client.query<MessageRow>(
+    `SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2 AND NOT deleted
+       AND content = $3::jsonb AND model_config_id IS NOT DISTINCT FROM $4::uuid AND api_key_id IS NOT DISTINCT FROM $5::uuid`,
+    [chatId, key, JSON.stringify(message.content), message.modelConfigId, message.apiKeyId],
+  );
+  const kept = rows[0];
+  const retiredFrom = await retireTurnsFrom(client, chatId, turn, kept?.id ?? null);
+  if (kept !== undefined) return { message: kept, written: false, retiredFrom };
+  const inserted = await insertMessage(client, chatId, { role: 'user', content: message.content, modelConfigId: message.modelConfigId, key, apiKeyId: message.apiKeyId });
+  return { message: inserted, written: true, retiredFrom };
+}
+
+/**
+ * Tells subscribers about retired rows: a `history_reset` from the first one, then every visible
+ * message after it again (a claimed message among them). Empty when nothing was retired.
+ */
+async function retiredEvents(client: PoolClient, chatId: string, retiredFrom: number | null): Promise<NewChatEvent[]> {
+  if (retiredFrom === null) return [];
+  const { rows } = await client.query<MessageRow>(`SELECT * FROM chat_messages WHERE chat_id = $1 AND id > $2 AND NOT deleted AND visibility <> 'model' ORDER BY id`, [
+    chatId,
+    retiredFrom,
+  ]);
+  return [{ type: 'history_reset', payload: { from_message_id: retiredFrom } }, ...rows.map(messageEvent)];
+}
+
+/** The message events for a claim: the message when this call wrote it, or the retired tail. */
+async function claimEvents(client: PoolClient, chatId: string, claim: TurnClaim): Promise<NewChatEvent[]> {
+  if (claim.retiredFrom !== null) return retiredEvents(client, chatId, claim.retiredFrom);
+  return claim.written ? [messageEvent(claim.message)] : [];
+}
+
 export function createChatStore(pool: Pool) {
   const store = {
     /** Inserts the chat, its system prompt and first user message, running turn 1. Idempotent by chat id. */
@@ -132,23 +231,36 @@ export function createChatStore(pool: Pool) {
       });
     },
 
-    /** Inserts a user message and starts `turn` with it. */
+    /** Inserts a user message and starts `turn` with it. The workflow sends directly only when its queue is empty. */
     async insertUserMessage(input: { chatId: string; turn: number; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         const modelConfigId = await resolveModelConfigId(client, input.modelConfigId, chat.last_model_config_id);
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
-        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key: turnKey(input.turn, 'user'), apiKeyId: input.apiKeyId ?? null });
-        if (chat.turn_count < input.turn) {
-          await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
-          await appendChatEvents(client, input.chatId, [messageEvent(message), statusEvent('running')]);
-        }
-        return { messageId: message.id, modelConfigId };
+        const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null });
+        const queueChanged = await matchQueue(client, input.chatId, []);
+        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
+        const events = await claimEvents(client, input.chatId, claim);
+        if (queueChanged) events.push(await queueEvent(client, input.chatId));
+        if (chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
+        await appendChatEvents(client, input.chatId, events);
+        return { messageId: claim.message.id, modelConfigId };
       });
     },
 
-    /** Appends a message to the queue mirror, keeping the model it was sent with. */
-    async enqueueMessage(input: { chatId: string; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null; idempotencyKey: string; position: number }): Promise<{ queuedId: number }> {
+    /**
+     * Appends a message to the queue mirror, keeping the model it was sent with; `queuedIds` is the
+     * workflow's queue before it. A row a discarded run wrote under the same key is queued again.
+     */
+    async enqueueMessage(input: {
+      chatId: string;
+      content: ChatMessagePart[];
+      modelConfigId: string | null;
+      apiKeyId?: string | null;
+      idempotencyKey: string;
+      position: number;
+      queuedIds: number[];
+    }): Promise<{ queuedId: number }> {
       return withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
         const inserted = await client.query<{ id: number }>(
@@ -157,47 +269,51 @@ export function createChatStore(pool: Pool) {
            ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
           [input.chatId, JSON.stringify(input.content), input.modelConfigId, input.position, input.idempotencyKey, input.apiKeyId ?? null],
         );
-        if (inserted.rows[0] === undefined) {
-          const existing = await client.query<{ id: number }>('SELECT id FROM chat_queued_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, input.idempotencyKey]);
-          return { queuedId: existing.rows[0]!.id };
+        const created = inserted.rows[0];
+        const queuedId = created?.id ?? (await client.query<{ id: number }>('SELECT id FROM chat_queued_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, input.idempotencyKey])).rows[0]!.id;
+        const queueChanged = await matchQueue(client, input.chatId, [...input.queuedIds, queuedId]);
+        if (created !== undefined || queueChanged) {
+          await client.query('UPDATE chats SET updated_at = now() WHERE id = $1', [input.chatId]);
+          await appendChatEvents(client, input.chatId, [await queueEvent(client, input.chatId)]);
         }
-        await client.query('UPDATE chats SET queued_count = queued_count + 1, updated_at = now() WHERE id = $1', [input.chatId]);
-        await appendChatEvents(client, input.chatId, [await queueEvent(client, input.chatId)]);
-        return { queuedId: inserted.rows[0].id };
+        return { queuedId };
       });
     },
 
     /**
      * Turns a queued message into the user message of `turn`, atomically: if the insert fails,
      * the queued row stays. A queued model that no longer exists falls back to the chat's model.
+     * `queuedIds` is the workflow's queue after the promotion. The row is the workflow's queue
+     * head whatever state a discarded run left it in.
      */
-    async promoteQueuedMessage(input: { chatId: string; queuedId: number; turn: number }): Promise<{ messageId: number; modelConfigId: string }> {
+    async promoteQueuedMessage(input: { chatId: string; queuedId: number; turn: number; queuedIds: number[] }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
-        const key = turnKey(input.turn, 'user');
-        const already = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
-        if (already.rows[0] !== undefined) return { messageId: already.rows[0].id, modelConfigId: already.rows[0].model_config_id ?? '' };
-        const queued = await client.query<QueuedRow>(`SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND id = $2 AND state = 'queued'`, [input.chatId, input.queuedId]);
+        const queued = await client.query<QueuedRow & { state: string; promoted_message_id: number | null }>('SELECT * FROM chat_queued_messages WHERE chat_id = $1 AND id = $2', [
+          input.chatId,
+          input.queuedId,
+        ]);
         const row = queued.rows[0];
         if (row === undefined) refuse('QueuedMessageNotFound');
         const modelConfigId = await resolveModelConfigId(client, row.model_config_id, chat.last_model_config_id);
-        const message = await insertMessage(client, input.chatId, { role: 'user', content: row.content, modelConfigId, key, apiKeyId: row.api_key_id });
-        await client.query(`UPDATE chat_queued_messages SET state = 'promoted', promoted_message_id = $3 WHERE chat_id = $1 AND id = $2`, [input.chatId, input.queuedId, message.id]);
+        const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: row.content, modelConfigId, apiKeyId: row.api_key_id });
+        const alreadyPromoted = row.state === 'promoted' && row.promoted_message_id === claim.message.id;
+        await client.query(`UPDATE chat_queued_messages SET state = 'promoted', promoted_message_id = $3 WHERE chat_id = $1 AND id = $2`, [input.chatId, input.queuedId, claim.message.id]);
+        const queueChanged = await matchQueue(client, input.chatId, input.queuedIds);
         await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
-        await appendChatEvents(client, input.chatId, [messageEvent(message), await queueEvent(client, input.chatId), statusEvent('running')]);
-        return { messageId: message.id, modelConfigId };
+        const events = await claimEvents(client, input.chatId, claim);
+        if (!alreadyPromoted || queueChanged) events.push(await queueEvent(client, input.chatId));
+        if (!alreadyPromoted || chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
+        await appendChatEvents(client, input.chatId, events);
+        return { messageId: claim.message.id, modelConfigId };
       });
     },
 
+    /** Makes the queue mirror match the workflow's queue `queuedIds`, in order. */
     async syncQueueOrder(input: { chatId: string; queuedIds: number[] }): Promise<void> {
       await withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
-        await client.query(
-          `UPDATE chat_queued_messages q SET position = ordering.position - 1
-           FROM unnest($2::bigint[]) WITH ORDINALITY AS ordering(id, position)
-           WHERE q.chat_id = $1 AND q.id = ordering.id`,
-          [input.chatId, input.queuedIds],
-        );
+        await matchQueue(client, input.chatId, input.queuedIds);
         await appendChatEvents(client, input.chatId, [await queueEvent(client, input.chatId)]);
       });
     },
@@ -210,11 +326,17 @@ export function createChatStore(pool: Pool) {
       });
     },
 
-    async setChatStatus(input: { chatId: string; status: ChatStatus; lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] }): Promise<void> {
+    /**
+     * Sets the chat's status in `turn`, the workflow's current turn, with `queuedIds` its queue:
+     * whatever a discarded run wrote past that turn or into the queue is undone here.
+     */
+    async setChatStatus(input: { chatId: string; status: ChatStatus; turn: number; queuedIds: number[]; lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] }): Promise<void> {
       await withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
+        const retiredFrom = await retireTurnsFrom(client, input.chatId, input.turn + 1, null);
+        const queueChanged = await matchQueue(client, input.chatId, input.queuedIds);
         await client.query(
-          `UPDATE chats SET status = $2,
+          `UPDATE chats SET status = $2, turn_count = $6,
              last_error = CASE WHEN $3::boolean THEN $4::jsonb ELSE last_error END,
              pending_tool_calls = COALESCE($5::jsonb, pending_tool_calls),
              last_progress_at = now(), updated_at = now()
@@ -225,9 +347,11 @@ export function createChatStore(pool: Pool) {
             input.lastError !== undefined,
             input.lastError === undefined || input.lastError === null ? null : JSON.stringify(input.lastError),
             input.pendingToolCalls === undefined ? null : JSON.stringify(input.pendingToolCalls),
+            input.turn,
           ],
         );
-        const events: NewChatEvent[] = [];
+        const events: NewChatEvent[] = await retiredEvents(client, input.chatId, retiredFrom);
+        if (queueChanged) events.push(await queueEvent(client, input.chatId));
         if (chat.status !== input.status) events.push(statusEvent(input.status));
         if (input.status === 'error' && input.lastError !== undefined && input.lastError !== null) events.push({ type: 'error', payload: { error: input.lastError } });
         if (input.status === 'requires_action' && input.pendingToolCalls !== undefined) events.push({ type: 'action_required', payload: { tool_calls: input.pendingToolCalls } });
@@ -243,8 +367,13 @@ export function createChatStore(pool: Pool) {
     async applyEdit(input: { chatId: string; turn: number; messageId: number; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
-        const key = turnKey(input.turn, 'user');
-        const already = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, key]);
+        // An earlier attempt already applied this edit: its message is live and follows the edited one.
+        const already = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2 AND NOT deleted AND id > $3 AND content = $4::jsonb', [
+          input.chatId,
+          turnKey(input.turn, 'user'),
+          input.messageId,
+          JSON.stringify(input.content),
+        ]);
         if (already.rows[0] !== undefined) return { messageId: already.rows[0].id, modelConfigId: already.rows[0].model_config_id ?? '' };
         const target = await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND id = $2 AND NOT deleted', [input.chatId, input.messageId]);
         const original = target.rows[0];
@@ -256,15 +385,11 @@ export function createChatStore(pool: Pool) {
         await client.query('UPDATE chat_messages SET deleted = true WHERE chat_id = $1 AND id >= $2 AND NOT deleted', [input.chatId, input.messageId]);
         await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND state = 'queued'`, [input.chatId]);
         await client.query('DELETE FROM tool_call_ledger WHERE chat_id = $1 AND status = $2', [input.chatId, 'started']);
-        const message = await insertMessage(client, input.chatId, { role: 'user', content: input.content, modelConfigId, key, apiKeyId: input.apiKeyId ?? null });
+        const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null });
         await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
-        await appendChatEvents(client, input.chatId, [
-          { type: 'history_reset', payload: { from_message_id: input.messageId } },
-          messageEvent(message),
-          await queueEvent(client, input.chatId),
-          statusEvent('running'),
-        ]);
-        return { messageId: message.id, modelConfigId };
+        const resetFrom = Math.min(input.messageId, claim.retiredFrom ?? input.messageId);
+        await appendChatEvents(client, input.chatId, [...(await retiredEvents(client, input.chatId, resetFrom)), await queueEvent(client, input.chatId), statusEvent('running')]);
+        return { messageId: claim.message.id, modelConfigId };
       });
     },
 

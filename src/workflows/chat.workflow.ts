@@ -118,8 +118,10 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     );
   };
 
+  const queuedIds = (): number[] => state.queue.map((item) => item.queuedId);
+
   const setStatus = async (status: ChatStatus, extra: { lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] } = {}): Promise<void> => {
-    await store.setChatStatus({ chatId, status, ...extra });
+    await store.setChatStatus({ chatId, status, turn: state.turn, queuedIds: queuedIds(), ...extra });
     state.status = status;
     if (extra.pendingToolCalls !== undefined) state.pendingToolCalls = extra.pendingToolCalls;
   };
@@ -129,7 +131,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     const head = state.queue[0];
     if (head === undefined) return;
     const turn = state.turn + 1;
-    const promoted = await store.promoteQueuedMessage({ chatId, queuedId: head.queuedId, turn });
+    const promoted = await store.promoteQueuedMessage({ chatId, queuedId: head.queuedId, turn, queuedIds: queuedIds().slice(1) });
     state.removeQueued(head.queuedId);
     state.turn = turn;
     state.status = 'running';
@@ -215,6 +217,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
           apiKeyId: send.apiKeyId ?? null,
           idempotencyKey,
           position: state.queue.length,
+          queuedIds: queuedIds(),
         });
         state.queue.push({ queuedId: queued.queuedId });
         // An errored chat with a backlog runs its oldest queued message now (FIFO is kept).
@@ -258,7 +261,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         if (state.archived) refuse('PromoteArchived');
         if (state.findQueued(queuedId) === undefined) refuse('QueuedMessageNotFound');
         state.moveToHead(queuedId);
-        await store.syncQueueOrder({ chatId, queuedIds: state.queue.map((item) => item.queuedId) });
+        await store.syncQueueOrder({ chatId, queuedIds: queuedIds() });
         switch (state.status) {
           case 'running':
             await interrupt({ refuseWhenIdle: false });
@@ -294,7 +297,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         if (state.findQueued(queuedId) === undefined) refuse('QueuedMessageNotFound');
         await store.deleteQueuedMessage({ chatId, queuedId });
         state.removeQueued(queuedId);
-        await store.syncQueueOrder({ chatId, queuedIds: state.queue.map((item) => item.queuedId) });
+        await store.syncQueueOrder({ chatId, queuedIds: queuedIds() });
         publishVisibility();
       }),
     {
