@@ -21,7 +21,7 @@ import { costMicros } from '../domain/provider.js';
 import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
 import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
 import { createChatFiles } from '../db/chat-files.js';
-import { ANTHROPIC_MAX_INLINE_IMAGE_BYTES } from '../domain/chat-file.js';
+import { attachmentLimitError } from '../llm/attachment-limits.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
 import { type PartPublisher } from './part-publisher.js';
@@ -157,19 +157,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
 
     // Attachments: loaded for the prompt, and checked against the provider's limits first.
     const files = await createChatFiles(dependencies.pool).contents(attachedFileIds(history));
-    if (modelConfig.endpoint?.kind === 'anthropic') {
-      for (const [id, file] of files) {
-        if (file.mediaType.startsWith('image/') && file.data.length > ANTHROPIC_MAX_INLINE_IMAGE_BYTES) {
-          const name = history.flatMap((message) => message.content).find((part) => part.type === 'file' && part.file_id === id);
-          throw failure({
-            message: `The image "${name?.type === 'file' ? name.name : id}" is ${(file.data.length / 1024 / 1024).toFixed(1)} MiB; Anthropic accepts images up to 5 MiB.`,
-            kind: 'config',
-            provider: 'Anthropic',
-            retryable: false,
-          });
-        }
-      }
-    }
+    const tooLarge = attachmentLimitError(modelConfig.endpoint?.kind, files, history);
+    if (tooLarge !== undefined) throw failure(tooLarge);
 
     const toolSet: ToolSet = {};
     for (const builtin of dependencies.tools.all()) {

@@ -11,7 +11,8 @@ import {
   UpdateProviderRequest,
 } from '../domain/provider.js';
 import { SetUsageLimitRequest } from '../domain/usage.js';
-import { CatalogueError, type ModelCatalogue } from '../db/model-catalogue.js';
+import { type ModelCatalogue } from '../db/model-catalogue.js';
+import { catalogueCall } from './catalogue-call.js';
 import { type UsageLedger } from '../db/usage.js';
 import { currentUser } from './auth.js';
 import { HttpError } from './http-error.js';
@@ -27,15 +28,6 @@ function idParam(request: Request, what: string): string {
   const parsed = IdParams.safeParse(request.params);
   if (!parsed.success) throw new HttpError(404, `${what} not found.`);
   return parsed.data.id;
-}
-
-async function catalogueCall<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CatalogueError) throw new HttpError(error.status, error.message);
-    throw error;
-  }
 }
 
 export function createAdminRouter(dependencies: { catalogue: ModelCatalogue; usage: UsageLedger }): Router {

@@ -6,7 +6,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { SetUserProviderKeyRequest } from '../domain/provider.js';
-import { CatalogueError, type ModelCatalogue } from '../db/model-catalogue.js';
+import { type ModelCatalogue } from '../db/model-catalogue.js';
+import { catalogueCall } from './catalogue-call.js';
 import { currentUser } from './auth.js';
 import { HttpError } from './http-error.js';
 import { parseRequest } from './validate.js';
@@ -24,13 +25,7 @@ export function createUserKeyRouter(dependencies: { catalogue: ModelCatalogue })
   router.put('/user-provider-keys/:provider', async (request, response) => {
     const { provider } = parseRequest(ProviderParams, request.params, 'query');
     const body = parseRequest(SetUserProviderKeyRequest, request.body);
-    let stored: boolean;
-    try {
-      stored = await catalogue.setUserKey(currentUser(request).id, provider, body.api_key);
-    } catch (error) {
-      if (error instanceof CatalogueError) throw new HttpError(error.status, error.message);
-      throw error;
-    }
+    const stored = await catalogueCall(() => catalogue.setUserKey(currentUser(request).id, provider, body.api_key));
     if (!stored) throw new HttpError(404, 'Provider not found.');
     response.json({ provider, has_api_key: true });
   });
