@@ -4,6 +4,7 @@ import { readChatEvents } from '../../src/db/chat-events.js';
 import { type Pool } from '../../src/db/pool.js';
 import { scriptMessage, type Script } from '../../src/llm/script-model.js';
 import { type ApiClient, waitFor } from './http.js';
+import { describeChatWorkflow } from './workflow-diagnostics.js';
 import { type z } from 'zod';
 
 export type ScriptInput = z.input<typeof Script>;
@@ -69,7 +70,7 @@ export async function waitForIdle(api: ApiClient, chatId: string): Promise<any> 
     const chat = (await api.get(`/api/v1/chats/${chatId}`)).body;
     const { messages, queued_messages } = await listMessages(api, chatId);
     throw new Error(
-      `${(error as Error).message}; last seen status=${chat.status} queued_count=${chat.queued_count} queue=${queued_messages.length} messages=${messages.map((message) => message.role[0]).join('')}`,
+      `${(error as Error).message}; last seen status=${chat.status} queued_count=${chat.queued_count} queue=${queued_messages.length} messages=${messages.map((message) => message.role[0]).join('')}; workflow: ${await describeChatWorkflow(chatId)}`,
       { cause: error },
     );
   }

@@ -16,6 +16,7 @@ import { generateSecretKey, parseSecretKey, SecretBox } from '../../src/security
 import { createLogger } from '../../src/logger.js';
 import { startApiServer, type RunningApi } from '../../src/main/api.js';
 import { createChatWorker } from '../../src/main/worker.js';
+import { useDiagnosticClient } from './workflow-diagnostics.js';
 
 let runtimeInstalled = false;
 function installQuietRuntime(): void {
@@ -89,6 +90,7 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
   const address = inject('temporalAddress');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
+  useDiagnosticClient(client);
   const taskQueue = `chatd-test-${randomUUID()}`;
   const workers: Array<{ worker: Worker; done: Promise<void>; close: () => Promise<void> }> = [];
   const logger = createLogger('silent');
