@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { type Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runAgent } from '../agent/agent-main.js';
 import { loadConfig, dataDirectory, ConfigError, type Config } from '../config/config.js';
 import { createChatReads } from '../db/chat-reads.js';
 import { migrate } from '../db/migrate.js';
@@ -22,6 +23,7 @@ import { startApiServer } from './api.js';
 import { parseSecretKey, SecretBox } from '../security/secret-box.js';
 import { ensureDevelopmentApiKey, ensureDevelopmentModels, ensureDevelopmentSecretKey } from './dev-setup.js';
 import { createChatWorker } from './worker.js';
+import { loadWorkspaceTemplates } from '../workspaces/workspace-template.js';
 
 const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
@@ -79,6 +81,7 @@ function secretBoxOption(key: string | undefined): { secretBox?: SecretBox } {
 }
 
 async function runApi(config: Config, logger: Logger): Promise<void> {
+  const templates = loadWorkspaceTemplates(config.CHATD_TEMPLATES_FILE);
   const pool = createPool(requireDatabaseUrl(config));
   const temporalClient = await connectClient(config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
   const api = await startApiServer({
@@ -90,6 +93,7 @@ async function runApi(config: Config, logger: Logger): Promise<void> {
     port: config.CHATD_HTTP_PORT,
     databaseUrl: requireDatabaseUrl(config),
     ...secretBoxOption(config.CHATD_SECRET_KEY),
+    templates,
   });
   logger.info({ url: api.url }, 'chatd API listening');
   onShutdown(logger, [() => pool.end(), () => temporalClient.connection.close(), () => api.close()]);
@@ -127,6 +131,8 @@ async function runMigrate(config: Config, logger: Logger): Promise<void> {
 /** Everything in one process, with embedded PostgreSQL and Temporal unless configured otherwise. */
 async function runStart(config: Config, logger: Logger): Promise<void> {
   const dataDir = dataDirectory(config);
+  // Before anything starts: a bad templates file should fail at once.
+  const templates = loadWorkspaceTemplates(config.CHATD_TEMPLATES_FILE);
   const stops: Array<() => Promise<unknown>> = [];
   onShutdown(logger, stops);
   try {
@@ -185,7 +191,17 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       await connection.close();
     });
 
-    const api = await startApiServer({ pool, temporalClient, logger, taskQueue: config.TEMPORAL_TASK_QUEUE, host: config.CHATD_HTTP_HOST, port: config.CHATD_HTTP_PORT, databaseUrl, ...secrets });
+    const api = await startApiServer({
+      pool,
+      temporalClient,
+      logger,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      host: config.CHATD_HTTP_HOST,
+      port: config.CHATD_HTTP_PORT,
+      databaseUrl,
+      ...secrets,
+      templates,
+    });
     stops.push(() => api.close());
     process.stdout.write(
       [
@@ -218,13 +234,24 @@ function installTemporalRuntime(level: Config['CHATD_LOG_LEVEL']): void {
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.CHATD_LOG_LEVEL);
-  installTemporalRuntime(config.CHATD_LOG_LEVEL);
   const program = new Command();
   program.name('chatd').description('Durable AI-agent chat service on Temporal and PostgreSQL.');
+  // The workspace agent never talks to Temporal: one per workspace, it should not carry a Temporal runtime.
+  program.hook('preAction', (_program, command) => {
+    if (command.name() !== 'agent') installTemporalRuntime(config.CHATD_LOG_LEVEL);
+  });
   program.command('api').description('Serve the HTTP API.').action(() => runApi(config, logger));
   program.command('worker').description('Run a Temporal worker for chat workflows and activities.').action(() => runWorker(config, logger));
   program.command('migrate').description('Apply database migrations and register Temporal search attributes.').action(() => runMigrate(config, logger));
   program.command('start').description('Run everything in one process (embedded PostgreSQL and Temporal unless DATABASE_URL / TEMPORAL_ADDRESS are set).').action(() => runStart(config, logger));
+  program
+    .command('agent')
+    .description('Run the workspace agent: commands, files and background processes of one workspace behind an authenticated loopback HTTP API (started by the workspace provider).')
+    .requiredOption('--root <dir>', 'the workspace directory')
+    .requiredOption('--state-dir <dir>', 'holds the token, agent.json and the execution ledger')
+    .action(async (options: { root: string; stateDir: string }) => {
+      await runAgent({ root: options.root, stateDir: options.stateDir, logger: createLogger(config.CHATD_LOG_LEVEL, 'chatd-agent') });
+    });
 
   const users = program.command('users').description('Manage users.');
   users

@@ -1,0 +1,192 @@
+/**
+ * The workspace agent's wire protocol: routes, limits and one zod schema per request and
+ * response body. The agent validates request bodies with these schemas and the client
+ * validates responses with the same ones, so the two sides cannot drift apart silently.
+ * JSON field names are snake_case (they reach the model through the chat tools unchanged);
+ * the client's method parameters are camelCase.
+ */
+import { z } from 'zod';
+
+/** Carries the chat a request is made for, so the agent's log lines can be joined to it. */
+export const CHAT_ID_HEADER = 'x-chatd-chat-id';
+
+/** Foreground output and each process_output answer are capped at this many bytes. */
+export const OUTPUT_CAP_BYTES = 32 * 1024;
+/** A background process keeps only its most recent output, up to this many bytes. */
+export const BACKGROUND_OUTPUT_BYTES = 256 * 1024;
+/** read_file refuses files larger than this. */
+export const READ_FILE_MAX_BYTES = 5 * 1024 * 1024;
+export const READ_FILE_DEFAULT_LIMIT = 2000;
+export const READ_FILE_MAX_LINE_CHARS = 2000;
+/** The largest `max_bytes` read_file_bytes accepts (the JSON answer is base64, a third larger). */
+export const READ_FILE_BYTES_MAX_BYTES = 32 * 1024 * 1024;
+export const MAX_COMMAND_TIMEOUT_MS = 4 * 60 * 60 * 1000;
+/** Request bodies (write_file content is the large one). */
+export const REQUEST_BODY_MAX_BYTES = 16 * 1024 * 1024;
+
+export const AgentRoutes = {
+  health: '/v1/health',
+  execute: '/v1/execute',
+  processOutput: '/v1/process-output',
+  processList: '/v1/processes',
+  processSignal: '/v1/process-signal',
+  readFile: '/v1/read-file',
+  readFileBytes: '/v1/read-file-bytes',
+  writeFile: '/v1/write-file',
+  editFiles: '/v1/edit-files',
+  shutdown: '/v1/shutdown',
+} as const;
+
+/** `<stateDir>/agent.json`: written once the agent listens; its appearance means "ready". */
+export const AgentInfo = z.object({
+  url: z.url(),
+  pid: z.number().int().positive(),
+  started_at: z.string(),
+});
+export type AgentInfo = z.infer<typeof AgentInfo>;
+
+/** Every non-2xx answer. */
+export const AgentErrorBody = z.object({ message: z.string() });
+export type AgentErrorBody = z.infer<typeof AgentErrorBody>;
+
+export const HealthResponse = z.object({
+  pid: z.number().int().positive(),
+  started_at: z.string(),
+  root: z.string(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+const workspacePath = z.string().min(1, 'path must not be empty');
+const processId = z.string().min(1).max(100);
+
+export const ExecuteRequest = z.strictObject({
+  /** The caller's idempotency key: the agent starts a command at most once per id, ever. */
+  id: z.string().min(1).max(256),
+  command: z.string().min(1, 'command must not be empty'),
+  workdir: workspacePath.optional(),
+  timeout_ms: z.number().int().positive().max(MAX_COMMAND_TIMEOUT_MS),
+  background: z.boolean(),
+});
+export type ExecuteRequest = z.infer<typeof ExecuteRequest>;
+
+export const ExecuteResult = z.object({
+  success: z.boolean(),
+  output: z.string(),
+  exit_code: z.number().int().nullable(),
+  wall_duration_ms: z.number().int().nonnegative(),
+  error: z.string().optional(),
+  truncated: z.boolean(),
+  note: z.string().optional(),
+  background_process_id: z.string().optional(),
+});
+export type ExecuteResult = z.infer<typeof ExecuteResult>;
+
+export const ProcessOutputRequest = z.strictObject({
+  process_id: processId,
+  wait_timeout_ms: z.number().int().min(0).max(MAX_COMMAND_TIMEOUT_MS),
+});
+export type ProcessOutputRequest = z.infer<typeof ProcessOutputRequest>;
+
+export const ProcessOutput = z.object({
+  process_id: z.string(),
+  command: z.string(),
+  running: z.boolean(),
+  exit_code: z.number().int().nullable(),
+  output: z.string(),
+  truncated: z.boolean(),
+});
+export type ProcessOutput = z.infer<typeof ProcessOutput>;
+
+export const ProcessInfo = z.object({
+  process_id: z.string(),
+  command: z.string(),
+  running: z.boolean(),
+  exit_code: z.number().int().nullable(),
+  started_at: z.string(),
+  pid: z.number().int().positive(),
+});
+export type ProcessInfo = z.infer<typeof ProcessInfo>;
+
+export const ProcessList = z.object({ processes: z.array(ProcessInfo) });
+export type ProcessList = z.infer<typeof ProcessList>;
+
+export const ProcessSignalRequest = z.strictObject({
+  process_id: processId,
+  signal: z.enum(['terminate', 'kill']),
+});
+export type ProcessSignalRequest = z.infer<typeof ProcessSignalRequest>;
+
+export const ProcessSignalResult = z.object({
+  process_id: z.string(),
+  signalled: z.boolean(),
+  running: z.boolean(),
+});
+export type ProcessSignalResult = z.infer<typeof ProcessSignalResult>;
+
+export const ReadFileRequest = z.strictObject({
+  path: workspacePath,
+  /** 1-based line number of the first line to return. */
+  offset: z.number().int().min(1).optional(),
+  limit: z.number().int().min(1).optional(),
+});
+export type ReadFileRequest = z.infer<typeof ReadFileRequest>;
+
+export const ReadFileResult = z.object({
+  path: z.string(),
+  /** `cat -n` style: a right-aligned line number, a tab, the line. */
+  content: z.string(),
+  total_lines: z.number().int().nonnegative(),
+  offset: z.number().int().min(1),
+  lines_returned: z.number().int().nonnegative(),
+  /** More lines follow the ones returned, or a line was cut at READ_FILE_MAX_LINE_CHARS. */
+  truncated: z.boolean(),
+});
+export type ReadFileResult = z.infer<typeof ReadFileResult>;
+
+export const ReadFileBytesRequest = z.strictObject({
+  path: workspacePath,
+  max_bytes: z.number().int().positive().max(READ_FILE_BYTES_MAX_BYTES),
+});
+export type ReadFileBytesRequest = z.infer<typeof ReadFileBytesRequest>;
+
+export const ReadFileBytesResult = z.object({
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  content_base64: z.string(),
+});
+export type ReadFileBytesResult = z.infer<typeof ReadFileBytesResult>;
+
+export const WriteFileRequest = z.strictObject({
+  path: workspacePath,
+  content: z.string(),
+});
+export type WriteFileRequest = z.infer<typeof WriteFileRequest>;
+
+export const WriteFileResult = z.object({
+  path: z.string(),
+  bytes_written: z.number().int().nonnegative(),
+  created: z.boolean(),
+});
+export type WriteFileResult = z.infer<typeof WriteFileResult>;
+
+export const FileEdit = z.strictObject({
+  path: workspacePath,
+  // Emptiness is checked with the other edit checks, so the message can name the edit.
+  old_text: z.string(),
+  new_text: z.string(),
+  replace_all: z.boolean().optional(),
+});
+export type FileEdit = z.infer<typeof FileEdit>;
+
+export const EditFilesRequest = z.strictObject({
+  edits: z.array(FileEdit).min(1, 'edits must contain at least one edit'),
+});
+export type EditFilesRequest = z.infer<typeof EditFilesRequest>;
+
+export const EditFilesResult = z.object({
+  files: z.array(z.object({ path: z.string(), replacements: z.number().int().positive() })),
+});
+export type EditFilesResult = z.infer<typeof EditFilesResult>;
+
+export const ShutdownResult = z.object({ stopped: z.literal(true) });
+export type ShutdownResult = z.infer<typeof ShutdownResult>;
