@@ -12,6 +12,8 @@ import { createAdminRouter } from './admin-routes.js';
 import { createUsageRouter } from './usage-routes.js';
 import { createFileRouter } from './file-routes.js';
 import { createUserKeyRouter } from './user-key-routes.js';
+import { createWorkspaceRouter } from './workspace-routes.js';
+import { BLANK_TEMPLATE, type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { createModelCatalogue } from '../db/model-catalogue.js';
 import { createUsageLedger } from '../db/usage.js';
@@ -34,6 +36,8 @@ export interface ApiDependencies {
   streamKeepAliveMs?: number;
   /** Seals provider API keys; without it the admin API refuses to store keys. */
   secretBox?: SecretBox;
+  /** Workspace templates (CHATD_TEMPLATES_FILE); default: the built-in `blank`. */
+  templates?: readonly WorkspaceTemplate[];
 }
 
 export function createApp(dependencies: ApiDependencies): Express {
@@ -49,7 +53,14 @@ export function createApp(dependencies: ApiDependencies): Express {
   const usage = createUsageLedger(dependencies.pool);
   const catalogue = createModelCatalogue(dependencies.pool, dependencies.secretBox);
   app.use('/api/v1', createAuthMiddleware(dependencies.pool));
-  app.use('/api/v1', createAdminRouter({ catalogue, usage }), createUsageRouter({ usage }), createFileRouter({ files: createChatFiles(dependencies.pool) }), createUserKeyRouter({ catalogue }));
+  app.use(
+    '/api/v1',
+    createAdminRouter({ catalogue, usage }),
+    createUsageRouter({ usage }),
+    createFileRouter({ files: createChatFiles(dependencies.pool) }),
+    createUserKeyRouter({ catalogue }),
+    createWorkspaceRouter({ pool: dependencies.pool, templates: dependencies.templates ?? [BLANK_TEMPLATE] }),
+  );
   if (dependencies.eventHubs !== undefined) {
     app.use(
       '/api/v1',

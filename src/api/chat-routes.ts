@@ -27,6 +27,7 @@ import {
 } from './chat-schemas.js';
 import { HttpError } from './http-error.js';
 import { assertWithinSpendLimit } from './spend-limit.js';
+import { assertWorkspaceOwned } from './workspace-routes.js';
 import { parseRequest } from './validate.js';
 
 export interface ChatRoutesDependencies {
@@ -114,6 +115,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const user = currentUser(request);
     const content = await toParts(files, user.id, body.content);
     const modelConfigId = await checkModel(body.model_config_id);
+    if (body.workspace_id !== undefined) await assertWorkspaceOwned(dependencies.pool, user.id, body.workspace_id);
     const chatId = chatIdFor(user.id, body.client_message_id);
     const existing = await reads.getChat(chatId);
     if (existing !== undefined && existing.owner_id === user.id) {
@@ -131,6 +133,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       dynamicTools: body.dynamic_tools ?? [],
       clientMessageId: body.client_message_id ?? null,
       apiKeyId: currentUser(request).apiKeyId,
+      workspaceId: body.workspace_id ?? null,
     });
     const created = await reads.getChat(chatId);
     if (created === undefined) throw new Error(`chat ${chatId} was created but cannot be read`);
@@ -161,7 +164,9 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const body = parseRequest(UpdateChatRequest, request.body);
     if (body.archived === true && chat.archived) throw new HttpError(400, 'Chat is already archived.');
     if (body.archived === false && !chat.archived) throw new HttpError(400, 'Chat is not archived.');
-    await commands.updateChat(chat.id, body);
+    if (typeof body.workspace_id === 'string') await assertWorkspaceOwned(dependencies.pool, currentUser(request).id, body.workspace_id);
+    const { workspace_id: workspaceId, ...fields } = body;
+    await commands.updateChat(chat.id, { ...fields, ...(workspaceId === undefined ? {} : { workspaceId }) });
     response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 

@@ -22,6 +22,7 @@ export type InputContent = z.infer<typeof InputContent>;
 
 const ClientMessageId = z.string().min(1).max(200);
 const ModelConfigId = z.uuid('model_config_id must be a UUID.');
+const WorkspaceId = z.uuid('workspace_id must be a UUID.');
 
 export const CreateChatRequest = z.strictObject({
   content: InputContent,
@@ -35,6 +36,8 @@ export const CreateChatRequest = z.strictObject({
     .refine((tools) => new Set(tools.map((tool) => tool.name)).size === tools.length, 'Dynamic tool names must be unique.')
     .optional(),
   client_message_id: ClientMessageId.optional(),
+  /** A workspace of the caller's to bind the chat to. */
+  workspace_id: WorkspaceId.optional(),
 });
 export type CreateChatRequest = z.infer<typeof CreateChatRequest>;
 
@@ -60,8 +63,10 @@ export const UpdateChatRequest = z
     title: z.string().trim().min(1).max(200).optional(),
     archived: z.boolean().optional(),
     labels: Labels.optional(),
+    /** Binds the chat to a workspace of the caller's; null unbinds it. */
+    workspace_id: WorkspaceId.nullable().optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'Send at least one of title, archived, labels.');
+  .refine((body) => Object.keys(body).length > 0, 'Send at least one of title, archived, labels, workspace_id.');
 export type UpdateChatRequest = z.infer<typeof UpdateChatRequest>;
 
 export const SubmitToolResultsRequest = z.strictObject({

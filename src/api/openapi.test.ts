@@ -24,6 +24,9 @@ describe('the OpenAPI document', () => {
         '/api/v1/model-configs',
         '/api/v1/model-configs/{id}',
         '/api/v1/usage-limits/users/{id}',
+        '/api/v1/workspaces',
+        '/api/v1/workspaces/{id}',
+        '/api/v1/templates',
       ]),
     );
   });

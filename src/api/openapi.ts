@@ -18,6 +18,8 @@ import {
 } from '../domain/provider.js';
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
 import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
+import { Workspace } from '../domain/workspace.js';
+import { TemplateView } from '../workspaces/workspace-template.js';
 
 const ErrorResponse = z.object({
   message: z.string(),
@@ -37,6 +39,8 @@ const ProviderList = z.object({ providers: z.array(Provider) });
 const ModelConfigList = z.object({ model_configs: z.array(ModelConfig) });
 const UsageLimitList = z.object({ usage_limits: z.array(UsageLimit) });
 const UserProviderKeyList = z.object({ user_provider_keys: z.array(UserProviderKey) });
+const WorkspaceList = z.object({ workspaces: z.array(Workspace) });
+const TemplateList = z.object({ templates: z.array(TemplateView) });
 
 const components = {
   Chat,
@@ -72,6 +76,10 @@ const components = {
   ChatFile,
   UserProviderKeyList,
   SetUserProviderKeyRequest,
+  Workspace,
+  WorkspaceList,
+  Template: TemplateView,
+  TemplateList,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -86,7 +94,7 @@ const integerPath = (name: string) => ({ name, in: 'path', required: true, schem
 const common = { '401': error('No or bad API key.'), '404': error('Chat not found (or not yours).') };
 
 function operation(summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return { summary, security: [{ bearer: [] }], ...extra, responses: { ...responses, ...common } };
+  return { summary, security: [{ bearer: [] }], ...extra, responses: { ...common, ...responses } };
 }
 
 export function createOpenApiDocument(): Record<string, unknown> {
@@ -102,7 +110,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } } },
       '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'PostgreSQL and Temporal answer.' }, '503': { description: 'Names what is unreachable.' } } } },
       '/api/v1/chats': {
-        post: operation('Create a chat; its first turn starts at once.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.'), '409': { description: 'Spend limit reached.', ...json('UsageLimitExceeded') } }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
+        post: operation('Create a chat; its first turn starts at once. `workspace_id` binds it to one of your workspaces.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.'), '409': { description: 'Spend limit reached.', ...json('UsageLimitExceeded') } }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
         get: operation('List your chats, newest activity first.', { '200': { description: 'A page of chats.', ...json('ChatList') } }, {
           parameters: [
             { name: 'archived', in: 'query', schema: { type: 'boolean' } },
@@ -116,7 +124,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/chats/{chatId}': {
         parameters: [chatId],
         get: operation('Get a chat.', { '200': { description: 'The chat.', ...json('Chat') } }),
-        patch: operation('Rename, relabel, archive or unarchive a chat.', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
+        patch: operation('Rename, relabel, archive or unarchive a chat, or bind it to one of your workspaces (`workspace_id`; null unbinds).', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
       },
       '/api/v1/chats/{chatId}/messages': {
         parameters: [chatId],
@@ -191,6 +199,20 @@ export function createOpenApiDocument(): Record<string, unknown> {
             { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
           ],
         }),
+      },
+      '/api/v1/workspaces': {
+        get: operation('Your workspaces, newest first (created by a chat\'s create_workspace tool).', { '200': { description: 'Workspaces (never their agent tokens).', ...json('WorkspaceList') } }),
+      },
+      '/api/v1/workspaces/{id}': {
+        parameters: [uuidPath('id')],
+        get: operation('One of your workspaces.', { '200': { description: 'The workspace.', ...json('Workspace') }, '404': error('Workspace not found (or not yours).') }),
+      },
+      '/api/v1/templates': {
+        get: operation('The workspace templates this server offers (CHATD_TEMPLATES_FILE); seeded file contents are not shown.', { '200': { description: 'Templates.', ...json('TemplateList') } }),
+      },
+      '/api/v1/templates/{name}': {
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        get: operation('One workspace template.', { '200': { description: 'The template.', ...json('Template') }, '404': error('Template not found.') }),
       },
       '/api/v1/providers': {
         get: operation('Admin: list providers (keys are never returned).', { '200': { description: 'Providers.', ...json('ProviderList') }, ...admin }),

@@ -28,6 +28,8 @@ export const Config = z.object({
   CHATD_TEMPORAL_UI_URL: optionalString,
   CHATD_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   CHATD_WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
+  /** A JSON file of workspace templates (see src/workspaces/workspace-template.ts); unset, only the built-in `blank` exists. */
+  CHATD_TEMPLATES_FILE: optionalString,
   /** 32 bytes (base64 or hex) sealing provider API keys at rest; API and workers need the same one. */
   CHATD_SECRET_KEY: optionalString.superRefine((value, context) => {
     if (value === undefined) return;
@@ -61,7 +63,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return parsed.data;
 }
 
-/** Absolute path of the data directory (embedded PostgreSQL, Temporal dev database, dev key). */
+/** Absolute path of the data directory (embedded PostgreSQL, Temporal dev database, dev key, local workspaces). */
 export function dataDirectory(config: Config): string {
   return path.resolve(config.CHATD_DATA_DIR);
 }

@@ -11,6 +11,7 @@ import { sql as chatFiles } from './migrations/0005-chat-files.js';
 import { sql as userProviderKeys } from './migrations/0006-user-provider-keys.js';
 import { sql as providerResponseId } from './migrations/0007-provider-response-id.js';
 import { sql as providerTools } from './migrations/0008-provider-tools.js';
+import { sql as workspaces } from './migrations/0009-workspaces.js';
 
 export interface Migration {
   version: number;
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'user-provider-keys', sql: userProviderKeys },
   { version: 7, name: 'provider-response-id', sql: providerResponseId },
   { version: 8, name: 'provider-tools', sql: providerTools },
+  { version: 9, name: 'workspaces', sql: workspaces },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

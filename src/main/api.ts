@@ -6,6 +6,7 @@ import { createApp } from '../api/app.js';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
 import { type SecretBox } from '../security/secret-box.js';
+import { type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 import { CHAT_EVENTS_CHANNEL, readChatEvents } from '../db/chat-events.js';
 import { readWatchEvents, WATCH_EVENTS_CHANNEL } from '../db/watch-events.js';
 import { EventHub } from '../stream/event-hub.js';
@@ -27,6 +28,7 @@ export async function startApiServer(options: {
   databaseUrl?: string;
   streamKeepAliveMs?: number;
   secretBox?: SecretBox;
+  templates?: readonly WorkspaceTemplate[];
 }): Promise<RunningApi> {
   let hubs: { chats: EventHub; watch: EventHub } | undefined;
   if (options.databaseUrl !== undefined) {

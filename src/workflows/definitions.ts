@@ -29,6 +29,8 @@ export interface CreateChatInput {
   clientMessageId: string | null;
   /** The API key that sent the message; its model calls are attributed to it. Absent in histories from before attribution. */
   apiKeyId?: string | null;
+  /** A workspace the API checked the owner owns. Absent in histories from before workspaces. */
+  workspaceId?: string | null;
 }
 
 export interface SendMessageInput {
@@ -68,6 +70,8 @@ export interface UpdateChatInput {
   title?: string;
   labels?: Labels;
   archived?: boolean;
+  /** Checked by the API (the owner's workspace); null unbinds. */
+  workspaceId?: string | null;
 }
 
 /** Everything that survives continue-as-new. JSON-plain on purpose. */
