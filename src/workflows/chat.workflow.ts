@@ -20,6 +20,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -56,15 +57,20 @@ import {
 
 const COMMAND_ERROR_TYPES = Object.keys(CHAT_COMMAND_ERRORS);
 
+const STORE_RETRY = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: COMMAND_ERROR_TYPES };
+
 /**
- * Database writes: quick, idempotent transactions, run as local activities (no task-queue
- * round trip, so a send answers in milliseconds) and retried until they succeed, so a queued
- * message is never dropped. After a crash the next worker replays and reruns them safely.
+ * Database writes: quick, idempotent transactions, retried until they succeed, so a queued
+ * message is never dropped; after a crash the next worker replays and reruns them safely.
+ * They are ordinary activities (dispatched eagerly to this worker where the server allows it).
+ * They used to be local activities, which hold the workflow task open while they run; the
+ * core SDK (1.24) mishandles a workflow task delivered in that window (several Updates
+ * arriving together do it) and loses the resolution it carries, leaving the chat stuck in
+ * `running`. Histories recorded before the change replay with local activities.
  */
-const store = proxyLocalActivities<ChatActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: COMMAND_ERROR_TYPES },
-});
+const STORE_WRITES_AS_ACTIVITIES = 'store-writes-as-activities';
+const activityStore = proxyActivities<ChatActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
+const localStore = proxyLocalActivities<ChatActivities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 
 /** One streamed model call. A short heartbeat timeout lets a replacement worker take over fast. */
 const MODEL_ACTIVITY_OPTIONS: ActivityOptions = {
@@ -97,6 +103,7 @@ type TurnOutcome =
 
 export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   const { chatId } = input;
+  const store = patched(STORE_WRITES_AS_ACTIVITIES) ? activityStore : localStore;
   const state = input.state === undefined ? ChatState.initial() : new ChatState(input.state);
   const lock = new Mutex();
   let turnScope: CancellationScope | undefined;
