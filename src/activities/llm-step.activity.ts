@@ -162,7 +162,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
 
     const toolSet: ToolSet = {};
     for (const builtin of dependencies.tools.all()) {
-      toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema) as never) });
+      // The model writes a tool's input, so it sees the input side of any transform.
+      toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
     }
     // Provider-executed tools (web search) come after chatd's own, which win a name collision.
     for (const [name, providerTool] of Object.entries(providerToolsFor(modelConfig))) toolSet[name] ??= providerTool;

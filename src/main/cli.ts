@@ -22,6 +22,7 @@ import { connectClient, ensureSearchAttributes } from '../temporal/connection.js
 import { startApiServer } from './api.js';
 import { parseSecretKey, SecretBox } from '../security/secret-box.js';
 import { ensureDevelopmentApiKey, ensureDevelopmentModels, ensureDevelopmentSecretKey } from './dev-setup.js';
+import { createChatTools } from './chat-tools.js';
 import { createChatWorker } from './worker.js';
 import { loadWorkspaceTemplates } from '../workspaces/workspace-template.js';
 
@@ -102,11 +103,13 @@ async function runApi(config: Config, logger: Logger): Promise<void> {
 async function runWorker(config: Config, logger: Logger): Promise<void> {
   const pool = createPool(requireDatabaseUrl(config), { max: 20 });
   const streamPool = createStreamPool(requireDatabaseUrl(config));
+  const secrets = secretBoxOption(config.CHATD_SECRET_KEY);
+  const templates = loadWorkspaceTemplates(config.CHATD_TEMPLATES_FILE);
   const { worker, connection } = await createChatWorker({
     address: config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activityDependencies: { pool, streamPool, ...secretBoxOption(config.CHATD_SECRET_KEY) },
+    activityDependencies: { pool, streamPool, ...secrets, tools: createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
     shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'chatd worker running');
@@ -181,7 +184,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       address: temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activityDependencies: { pool, streamPool, ...secrets },
+      activityDependencies: { pool, streamPool, ...secrets, tools: createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
       shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
     });
     const workerDone = worker.run();
