@@ -11,7 +11,8 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-export async function spawnWorkerProcess(harness: Harness, toolLog: string): Promise<WorkerProcess> {
+/** `workspaces` adds the workspace tools, on local workspaces under `dataDir`. */
+export async function spawnWorkerProcess(harness: Harness, toolLog: string, workspaces?: { dataDir: string; secretKey: string }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
     env: {
       ...process.env,
@@ -20,6 +21,7 @@ export async function spawnWorkerProcess(harness: Harness, toolLog: string): Pro
       TASK_QUEUE: harness.taskQueue,
       WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       TOOL_LOG: toolLog,
+      ...(workspaces === undefined ? {} : { WORKSPACE_DATA_DIR: workspaces.dataDir, CHATD_SECRET_KEY: workspaces.secretKey }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

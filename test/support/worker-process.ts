@@ -1,12 +1,17 @@
 /**
  * A chat worker in its own process, for crash tests: SIGKILL it mid-turn and start another.
  * Configured by environment: DATABASE_URL, TEMPORAL_ADDRESS, TASK_QUEUE, WORKFLOW_BUNDLE,
- * TOOL_LOG (each test-tool run is appended there). Prints "worker ready" once polling.
+ * TOOL_LOG (each test-tool run is appended there), and optionally WORKSPACE_DATA_DIR with
+ * CHATD_SECRET_KEY to offer the workspace tools too. Prints "worker ready" once polling.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPool } from '../../src/db/pool.js';
 import { createChatWorker } from '../../src/main/worker.js';
+import { parseSecretKey, SecretBox } from '../../src/security/secret-box.js';
 import { ToolRegistry } from '../../src/tools/chat-tool.js';
+import { createWorkspaceTools } from '../../src/tools/workspace/workspace-tools.js';
+import { createWorkspaceService } from '../../src/workspaces/workspace-service.js';
+import { WorkspaceTemplate } from '../../src/workspaces/workspace-template.js';
 import { createTestTools } from './test-tools.js';
 
 function required(name: string): string {
@@ -17,11 +22,24 @@ function required(name: string): string {
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const pool = createPool(required('DATABASE_URL'), { max: 10 });
+const workspaceDataDir = process.env.WORKSPACE_DATA_DIR;
+const workspaceTools =
+  workspaceDataDir === undefined
+    ? []
+    : createWorkspaceTools({
+        pool,
+        workspaces: createWorkspaceService({
+          pool,
+          sealer: new SecretBox(parseSecretKey(required('CHATD_SECRET_KEY'))),
+          templates: [WorkspaceTemplate.parse({ name: 'plain', description: 'An empty directory.' })],
+          dataDir: workspaceDataDir,
+        }),
+      });
 const { worker } = await createChatWorker({
   address: required('TEMPORAL_ADDRESS'),
   namespace: 'default',
   taskQueue: required('TASK_QUEUE'),
-  activityDependencies: { pool, tools: new ToolRegistry(createTestTools({ logFile: required('TOOL_LOG') })) },
+  activityDependencies: { pool, tools: new ToolRegistry([...createTestTools({ logFile: required('TOOL_LOG') }), ...workspaceTools]) },
   workflowBundle: { codePath: required('WORKFLOW_BUNDLE') },
   shutdownGraceSeconds: 0,
   identity: `crash-test-worker-${process.pid}`,
