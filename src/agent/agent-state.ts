@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AgentInfo } from './agent-protocol.js';
+import { processExists } from './process-group.js';
 
 export function agentTokenPath(stateDir: string): string {
   return path.join(stateDir, 'token');
@@ -31,15 +32,6 @@ export async function readAgentInfo(stateDir: string): Promise<AgentInfo | undef
   return AgentInfo.parse(JSON.parse(text));
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const POLL_MS = 50;
 
 /**
@@ -52,7 +44,7 @@ export async function waitForAgentReady(options: { stateDir: string; pid: number
   for (;;) {
     const info = await readAgentInfo(options.stateDir);
     if (info?.pid === options.pid) return info;
-    if (!isRunning(options.pid)) throw new Error(`the workspace agent (pid ${options.pid}) exited before it was ready${seeLog}`);
+    if (!processExists(options.pid)) throw new Error(`the workspace agent (pid ${options.pid}) exited before it was ready${seeLog}`);
     if (Date.now() > deadline) throw new Error(`the workspace agent (pid ${options.pid}) was not ready within ${options.timeoutMs} ms${seeLog}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -72,3 +72,13 @@ export async function stopProcessGroups(pgids: Iterable<number>, graceMs: number
   }
   for (const pgid of remaining) signalProcessGroup(pgid, 'SIGKILL');
 }
+
+/** Whether a process (pid > 0) or process group (pid < 0) exists; EPERM means it does. */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -33,6 +33,7 @@ import {
   type WorkspaceSpec,
 } from './workspace-provider.js';
 import { type WorkspaceTemplate } from './workspace-template.js';
+import { processExists } from '../agent/process-group.js';
 
 /** How long a stopping agent gets to end its commands before its process group is killed. */
 const STOP_GRACE_MS = 5_000;
@@ -120,7 +121,7 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
         .shutdown()
         .catch(() => undefined);
       const pid = live.pid;
-      if (pid !== null) await waitUntil(() => !isAlive(pid), STOP_GRACE_MS, context.signal);
+      if (pid !== null) await waitUntil(() => !processExists(pid), STOP_GRACE_MS, context.signal);
     }
     await this.terminate(paths, context.signal, spec.agent?.pid ?? undefined);
   }
@@ -128,7 +129,7 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
   async inspect(spec: WorkspaceSpec): Promise<InspectedWorkspace> {
     const paths = this.paths(spec.id);
     const recorded = await readAgentFile(paths);
-    if (recorded === undefined || !isAlive(recorded.pid)) return { state: 'stopped' };
+    if (recorded === undefined || !processExists(recorded.pid)) return { state: 'stopped' };
     const token = await readToken(paths);
     if (token === undefined) return { state: 'unreachable', detail: 'the agent token file is missing' };
     try {
@@ -166,7 +167,7 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
   /** The agent recorded in agent.json, when it is alive and answers with the token on disk. */
   private async liveAgent(paths: LocalWorkspacePaths): Promise<AgentAddress | undefined> {
     const recorded = await readAgentFile(paths);
-    if (recorded === undefined || !isAlive(recorded.pid)) return undefined;
+    if (recorded === undefined || !processExists(recorded.pid)) return undefined;
     const token = await readToken(paths);
     if (token === undefined) return undefined;
     try {
@@ -194,7 +195,7 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
     for (;;) {
       context.signal.throwIfAborted();
       context.heartbeat({ phase: 'agent_connecting' });
-      if (!isAlive(-pgid)) throw new WorkspaceProviderError(`The workspace agent exited while starting. The end of its log:\n${await logTail(paths)}`);
+      if (!processExists(-pgid)) throw new WorkspaceProviderError(`The workspace agent exited while starting. The end of its log:\n${await logTail(paths)}`);
       const recorded = await readAgentFile(paths);
       if (recorded?.pid === pgid) {
         try {
@@ -222,9 +223,9 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
     const recorded = await readAgentFile(paths);
     // The agent leads its own process group, so the pid the database recorded names the group too.
     const pgid = (await readPgid(paths)) ?? recordedPid;
-    const agentPid = recorded !== undefined && isAlive(recorded.pid) && (await runsIn(recorded.pid, paths)) ? recorded.pid : undefined;
-    const group = pgid !== undefined && isAlive(-pgid) && (agentPid !== undefined || (await runsIn(pgid, paths))) ? pgid : undefined;
-    const running = () => (agentPid !== undefined && isAlive(agentPid)) || (group !== undefined && isAlive(-group));
+    const agentPid = recorded !== undefined && processExists(recorded.pid) && (await runsIn(recorded.pid, paths)) ? recorded.pid : undefined;
+    const group = pgid !== undefined && processExists(-pgid) && (agentPid !== undefined || (await runsIn(pgid, paths))) ? pgid : undefined;
+    const running = () => (agentPid !== undefined && processExists(agentPid)) || (group !== undefined && processExists(-group));
     // SIGCONT after SIGTERM: a stopped (hung) agent would otherwise hold the signal until it is killed.
     if (agentPid !== undefined) {
       kill(agentPid, 'SIGTERM');
@@ -262,16 +263,6 @@ async function readPgid(paths: LocalWorkspacePaths): Promise<number | undefined>
 async function logTail(paths: LocalWorkspacePaths): Promise<string> {
   const log = await readFile(paths.logFile, 'utf8').catch(() => '(no log)');
   return log.length <= LOG_TAIL_CHARS ? log : `…${log.slice(-LOG_TAIL_CHARS)}`;
-}
-
-/** Whether a process (pid > 0) or process group (pid < 0) exists. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function kill(pid: number, signal: NodeJS.Signals): void {

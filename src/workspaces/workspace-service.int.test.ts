@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/harness.js';
 import { waitFor } from '../../test/support/http.js';
@@ -16,6 +15,7 @@ import { generateSecretKey, parseSecretKey, SecretBox } from '../security/secret
 import { LocalWorkspaceProvider } from './local-provider.js';
 import { createWorkspaceService, NO_WORKSPACE_TEXT, type WorkspaceService } from './workspace-service.js';
 import { WorkspaceTemplate } from './workspace-template.js';
+import { killWorkspaceAgents } from '../../test/support/workspace-agents.js';
 
 let pool: Pool;
 let dataDir: string;
@@ -53,28 +53,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await killAgents(dataDir);
+  await killWorkspaceAgents(dataDir);
   await pool?.end();
   if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
 });
-
-/** Ends every agent the tests started, whatever state a failed test left them in. */
-async function killAgents(directory: string | undefined): Promise<void> {
-  if (directory === undefined) return;
-  const ids = await readdir(path.join(directory, 'workspaces')).catch(() => [] as string[]);
-  const pids = (await Promise.all(ids.map(async (id) => (await readAgentInfo(provider.paths(id).stateDir).catch(() => undefined))?.pid))).filter((pid) => pid !== undefined);
-  for (const pid of pids) signal(pid, 'SIGTERM');
-  await sleep(pids.length === 0 ? 0 : 1_000);
-  for (const pid of pids) signal(-pid, 'SIGKILL');
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {

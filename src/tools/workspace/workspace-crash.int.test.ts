@@ -12,6 +12,7 @@ import { generateSecretKey } from '../../security/secret-box.js';
 import { apiClient, type ApiClient, waitFor } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { createChat, listMessages, script, waitForIdle } from '../../../test/support/chat-helpers.js';
+import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../../../test/support/worker-process-control.js';
 
 async function toolResults(api: ApiClient, chatId: string): Promise<any[]> {
@@ -46,15 +47,7 @@ describe('workspace side effects across worker crashes', () => {
   });
 
   afterAll(async () => {
-    // Agents outlive workers by design, so the test stops every one it started.
-    const { rows } = await harness.pool.query<{ agent_pid: number }>('SELECT agent_pid FROM workspaces WHERE agent_pid IS NOT NULL');
-    for (const { agent_pid } of rows) {
-      try {
-        process.kill(-agent_pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    await killWorkspaceAgents(workspaces.dataDir);
     await harness?.stop();
   });
 

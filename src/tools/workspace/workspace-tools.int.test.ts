@@ -16,6 +16,7 @@ import { apiClient, type ApiClient } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { createChat, listMessages, script, type ScriptInput, waitForIdle } from '../../../test/support/chat-helpers.js';
 import { NO_WORKSPACE_TEXT } from '../../workspaces/workspace-service.js';
+import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
 import { createWorkspaceTools } from './workspace-tools.js';
 
 const TEMPLATES = [
@@ -62,15 +63,7 @@ describe('workspace tools through the chat API', () => {
   });
 
   afterAll(async () => {
-    // Agents outlive workers by design, so the test stops every one it started.
-    const { rows } = await harness.pool.query<{ agent_pid: number }>('SELECT agent_pid FROM workspaces WHERE agent_pid IS NOT NULL');
-    for (const { agent_pid } of rows) {
-      try {
-        process.kill(-agent_pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    await killWorkspaceAgents(dataDir);
     await harness?.stop();
   });
 
