@@ -6,7 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/harness.js';
 import { waitFor } from '../../test/support/http.js';
+import { AgentUnreachableError } from '../agent/agent-client.js';
 import { readAgentInfo } from '../agent/agent-state.js';
+import { AGENT_DISCONNECTED_TEXT, AGENT_TIMEOUT_TEXT, withAgent } from '../tools/workspace/agent-call.js';
 import { createChatStore } from '../db/chat-store.js';
 import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
@@ -235,5 +237,44 @@ describe('the workspace service with local agents', () => {
     // Same build, same agent, and the startup script ran once for it.
     expect(await readFile(runs, 'utf8')).toBe('run\nrun\n');
     expect(await workspaceRow(id)).toMatchObject({ build_number: during.build_number, agent_pid: agentPid, operation_id: null });
+  });
+});
+
+describe('what workspace tools tell the model when the agent does not answer', () => {
+  const timedOut = async (): Promise<never> => {
+    throw new AgentUnreachableError('timeout', 'the call timed out');
+  };
+
+  it('advises one retry when a call timed out but the agent answers a fresh check', async () => {
+    const chatId = await newChat();
+    await service.createForChat({ chatId, templateName: 'scripted', operationId: operation() });
+    expect(await withAgent(service, chatId, timedOut)).toEqual({ result: AGENT_TIMEOUT_TEXT, isError: true });
+  });
+
+  it('calls the agent disconnected only when the failed call and a fresh check agree', async () => {
+    const chatId = await newChat();
+    const created = await service.createForChat({ chatId, templateName: 'scripted', operationId: operation() });
+    const pid = (await workspaceRow(created.workspace_id!)).agent_pid as number;
+    // The agent hangs during the call: the call times out, and so does the fresh check.
+    const hangsDuringCall = async (): Promise<never> => {
+      process.kill(pid, 'SIGSTOP');
+      return timedOut();
+    };
+    try {
+      expect(await withAgent(service, chatId, hangsDuringCall)).toEqual({ result: AGENT_DISCONNECTED_TEXT, isError: true });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
+
+  it('sends the model to start_workspace when the agent process is gone', async () => {
+    const chatId = await newChat();
+    const created = await service.createForChat({ chatId, templateName: 'scripted', operationId: operation() });
+    const pid = (await workspaceRow(created.workspace_id!)).agent_pid as number;
+    process.kill(-pid, 'SIGKILL');
+    await waitFor(async () => (isAlive(pid) ? undefined : true), 'the agent to die');
+    const result = await withAgent(service, chatId, async () => ({ result: 'ran', isError: false }));
+    expect(result.isError).toBe(true);
+    expect(String(result.result)).toContain('Use the start_workspace tool');
   });
 });
