@@ -1,5 +1,5 @@
 /**
- * Starting a workspace agent (`chatd agent`) as a detached process: its own process group
+ * Starting a workspace agent (what `chatd agent` runs) as a detached process: its own process group
  * and session, output to a log file, not waited on, so it survives the worker that spawned
  * it. Readiness is signalled by <stateDir>/agent.json (see waitForAgentReady).
  *
@@ -29,20 +29,21 @@ export interface SpawnAgentOptions {
 }
 
 /**
- * The command line that runs `chatd agent`. From TypeScript sources (this module is a .ts
- * file) it runs src/main/cli.ts through tsx; compiled, it runs dist/main/cli.js. Paths come
- * from this module's URL, never the working directory; tsx is imported by absolute URL.
+ * The command line that runs the agent: its light entrypoint (agent-cli), the same agent as
+ * `chatd agent` without the rest of chatd. From TypeScript sources (this module is a .ts file)
+ * it runs through tsx, imported by absolute URL; compiled, the .js file. Paths come from this
+ * module's URL, never the working directory.
  */
 export function agentCommandLine(options: { root: string; stateDir: string }): { command: string; args: string[]; cwd: string } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const cli = fileURLToPath(new URL(fromSource ? '../main/cli.ts' : '../main/cli.js', import.meta.url));
+  const entry = fileURLToPath(new URL(fromSource ? './agent-cli.ts' : './agent-cli.js', import.meta.url));
   const stateDir = path.resolve(options.stateDir);
-  const agentArgs = ['agent', '--root', path.resolve(options.root), '--state-dir', stateDir];
-  if (!fromSource) return { command: process.execPath, args: [cli, ...agentArgs], cwd: stateDir };
+  const agentArgs = ['--root', path.resolve(options.root), '--state-dir', stateDir];
+  if (!fromSource) return { command: process.execPath, args: [entry, ...agentArgs], cwd: stateDir };
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   // tsx reads the tsconfig.json it finds from the working directory up: make that chatd's own.
   const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-  return { command: process.execPath, args: ['--import', tsx, cli, ...agentArgs], cwd: packageRoot };
+  return { command: process.execPath, args: ['--import', tsx, entry, ...agentArgs], cwd: packageRoot };
 }
 
 export async function spawnAgent(options: SpawnAgentOptions): Promise<{ pid: number }> {
