@@ -21,6 +21,8 @@ import {
   EditFilesResult,
   ExecuteResult,
   HealthResponse,
+  McpCallResult,
+  McpToolsList,
   ProcessList,
   ProcessOutput,
   ProcessSignalResult,
@@ -30,6 +32,7 @@ import {
   WriteFileResult,
   type EditFilesRequest,
   type ExecuteRequest,
+  type McpCallRequest,
   type ProcessInfo,
   type ProcessOutputRequest,
   type ProcessSignalRequest,
@@ -37,7 +40,7 @@ import {
   type WriteFileRequest,
 } from './agent-protocol.js';
 
-export type { ExecuteResult, HealthResponse, ProcessInfo, ProcessOutput, ProcessSignalResult, ReadFileResult, WriteFileResult, EditFilesResult };
+export type { ExecuteResult, HealthResponse, McpCallResult, McpToolsList, ProcessInfo, ProcessOutput, ProcessSignalResult, ReadFileResult, WriteFileResult, EditFilesResult };
 
 export class AgentUnreachableError extends Error {
   override readonly name = 'AgentUnreachableError';
@@ -167,6 +170,25 @@ export class AgentClient {
   /** All edits are checked before any file is written; one bad edit changes nothing. */
   async editFiles(request: EditFilesRequest): Promise<EditFilesResult> {
     return this.call('POST', AgentRoutes.editFiles, { edits: request.edits }, EditFilesResult, this.requestTimeoutMs);
+  }
+
+  /**
+   * The MCP servers of the workspace's .mcp.json, each `starting`, `ready` (with its tools) or
+   * `failed`. The agent re-reads .mcp.json and retries failed servers on every call, and waits
+   * only a few seconds for slow ones: ask again while the list is empty.
+   */
+  async listMcpTools(): Promise<McpToolsList> {
+    return this.call('POST', AgentRoutes.mcpTools, undefined, McpToolsList, this.requestTimeoutMs);
+  }
+
+  /**
+   * Calls a workspace MCP tool. A tool that fails is a result with `is_error`; AgentRequestError
+   * means the call did not run: 404 unknown server or tool, 503 the server is not running
+   * (list again to restart it), 504 no answer within `timeoutMs`.
+   */
+  async callMcpTool(request: { server: string; tool: string; arguments: Record<string, unknown>; timeoutMs: number }): Promise<McpCallResult> {
+    const body: McpCallRequest = { server: request.server, tool: request.tool, arguments: request.arguments, timeout_ms: request.timeoutMs };
+    return this.call('POST', AgentRoutes.mcpCall, body, McpCallResult, request.timeoutMs + WAITING_REQUEST_SLACK_MS);
   }
 
   /** Stops the agent; resolves once its processes are ended and agent.json is removed. */

@@ -4,8 +4,8 @@
  *
  * Lifecycle: read the token, listen on 127.0.0.1 (port 0), then write agent.json atomically;
  * its appearance is the readiness signal. On SIGTERM/SIGINT or POST /v1/shutdown: end every
- * process group the agent started (SIGTERM, SIGKILL after KILL_GRACE_MS), remove agent.json,
- * exit 0.
+ * process group the agent started (SIGTERM, SIGKILL after KILL_GRACE_MS) and close the
+ * workspace's MCP servers (which ends their processes), remove agent.json, exit 0.
  */
 import { constants } from 'node:fs';
 import { access, readFile, rm } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { writeFileAtomically } from './atomic-write.js';
 import { BackgroundProcesses } from './background-processes.js';
 import { CommandExecutions, KILL_GRACE_MS } from './command-executions.js';
 import { ExecutionLedger } from './execution-ledger.js';
+import { WorkspaceMcp } from './workspace-mcp.js';
 import { openWorkspaceRoot } from './workspace-path.js';
 
 export interface RunAgentOptions {
@@ -65,21 +66,17 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentInfo> {
   const token = await readToken(stateDir);
   const ledger = await ExecutionLedger.open(executionLedgerPath(stateDir));
   const processes = new BackgroundProcesses();
-  const executions = new CommandExecutions({
-    root,
-    ledger,
-    processes,
-    shell: await findShell(),
-    // spawnAgent built this environment from an allowlist: no chatd secret is in it.
-    environment: commandEnvironment(process.env),
-  });
+  // spawnAgent built this environment from an allowlist: no chatd secret is in it.
+  const environment = commandEnvironment(process.env);
+  const executions = new CommandExecutions({ root, ledger, processes, shell: await findShell(), environment });
+  const mcp = new WorkspaceMcp({ root, environment, logger });
   const startedAt = new Date();
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> =>
     (stopping ??= (async () => {
-      logger.info({ reason }, 'stopping: ending every process group this agent started');
-      await executions.stopAll(KILL_GRACE_MS);
+      logger.info({ reason }, 'stopping: ending every process group and MCP server this agent started');
+      await Promise.all([executions.stopAll(KILL_GRACE_MS), mcp.close()]);
       // A newer agent may have taken over this state directory; its agent.json stays.
       const info = await readAgentInfo(stateDir).catch(() => undefined);
       if (info?.pid === process.pid) await rm(agentInfoPath(stateDir), { force: true });
@@ -96,7 +93,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentInfo> {
     );
   };
 
-  const app = createAgentApp({ token, root, startedAt, executions, processes, logger, stop, afterShutdownAnswered: () => process.exit(0) });
+  const app = createAgentApp({ token, root, startedAt, executions, processes, mcp, logger, stop, afterShutdownAnswered: () => process.exit(0) });
   const server = createServer(app);
   const url = await listen(server);
   const info: AgentInfo = { url, pid: process.pid, started_at: startedAt.toISOString() };

@@ -21,6 +21,8 @@ export const READ_FILE_MAX_LINE_CHARS = 2000;
 /** The largest `max_bytes` read_file_bytes accepts (the JSON answer is base64, a third larger). */
 export const READ_FILE_BYTES_MAX_BYTES = 32 * 1024 * 1024;
 export const MAX_COMMAND_TIMEOUT_MS = 4 * 60 * 60 * 1000;
+/** The longest a workspace MCP tool call may be given. */
+export const MAX_MCP_CALL_TIMEOUT_MS = 60 * 60 * 1000;
 /** Request bodies (write_file content is the large one). */
 export const REQUEST_BODY_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -35,6 +37,8 @@ export const AgentRoutes = {
   writeFile: '/v1/write-file',
   editFiles: '/v1/edit-files',
   shutdown: '/v1/shutdown',
+  mcpTools: '/v1/mcp/tools',
+  mcpCall: '/v1/mcp/call',
 } as const;
 
 /** `<stateDir>/agent.json`: written once the agent listens; its appearance means "ready". */
@@ -190,3 +194,49 @@ export type EditFilesResult = z.infer<typeof EditFilesResult>;
 
 export const ShutdownResult = z.object({ stopped: z.literal(true) });
 export type ShutdownResult = z.infer<typeof ShutdownResult>;
+
+export const McpServerStatus = z.enum(['starting', 'ready', 'failed']);
+export type McpServerStatus = z.infer<typeof McpServerStatus>;
+
+export const McpToolInfo = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  /** The tool's JSON Schema for its arguments, as the server declared it. */
+  input_schema: z.record(z.string(), z.unknown()),
+});
+export type McpToolInfo = z.infer<typeof McpToolInfo>;
+
+export const McpServerInfo = z.object({
+  name: z.string(),
+  status: McpServerStatus,
+  /** Why a `failed` server is not running (a bad entry, a start that failed or timed out, an exit). */
+  error: z.string().optional(),
+  /** Empty unless the server is `ready`. */
+  tools: z.array(McpToolInfo),
+});
+export type McpServerInfo = z.infer<typeof McpServerInfo>;
+
+/** The answer to POST /v1/mcp/tools: every server of the workspace's .mcp.json and its tools. */
+export const McpToolsList = z.object({
+  servers: z.array(McpServerInfo),
+  /** .mcp.json as a whole could not be read or parsed (the servers of its last good version keep running). */
+  config_error: z.string().optional(),
+});
+export type McpToolsList = z.infer<typeof McpToolsList>;
+
+export const McpCallRequest = z.strictObject({
+  server: z.string().min(1),
+  tool: z.string().min(1),
+  arguments: z.record(z.string(), z.unknown()),
+  timeout_ms: z.number().int().positive().max(MAX_MCP_CALL_TIMEOUT_MS),
+});
+export type McpCallRequest = z.infer<typeof McpCallRequest>;
+
+/** A tool's result as the MCP server returned it; a failed tool is `is_error`, not an HTTP error. */
+export const McpCallResult = z.object({
+  /** The MCP content blocks (text, image, resource, …), unchanged. */
+  content: z.array(z.unknown()),
+  structured_content: z.unknown().optional(),
+  is_error: z.boolean(),
+});
+export type McpCallResult = z.infer<typeof McpCallResult>;

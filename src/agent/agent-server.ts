@@ -12,6 +12,7 @@ import {
   CHAT_ID_HEADER,
   EditFilesRequest,
   ExecuteRequest,
+  McpCallRequest,
   ProcessOutputRequest,
   ProcessSignalRequest,
   ReadFileBytesRequest,
@@ -20,6 +21,8 @@ import {
   WriteFileRequest,
   type AgentErrorBody,
   type HealthResponse,
+  type McpCallResult,
+  type McpToolsList,
   type ProcessList,
   type ShutdownResult,
 } from './agent-protocol.js';
@@ -28,6 +31,7 @@ import { type CommandExecutions } from './command-executions.js';
 import { editWorkspaceFiles } from './edit-files.js';
 import { readWorkspaceFile, readWorkspaceFileBytes } from './read-file.js';
 import { writeWorkspaceFile } from './write-file.js';
+import { type WorkspaceMcp } from './workspace-mcp.js';
 import { type WorkspaceRoot } from './workspace-path.js';
 
 export interface AgentServerDependencies {
@@ -36,6 +40,8 @@ export interface AgentServerDependencies {
   startedAt: Date;
   executions: CommandExecutions;
   processes: BackgroundProcesses;
+  /** The servers of the workspace's .mcp.json. */
+  mcp: WorkspaceMcp;
   logger: Logger;
   /** Ends every process group and removes agent.json; the shutdown route answers once it resolves. */
   stop: (reason: string) => Promise<void>;
@@ -143,6 +149,13 @@ export function createAgentApp(dependencies: AgentServerDependencies): Express {
   });
   app.post(AgentRoutes.editFiles, async (request, response) => {
     response.json(await editWorkspaceFiles(root, parseAgentRequest(EditFilesRequest, request.body)));
+  });
+  app.post(AgentRoutes.mcpTools, async (_request, response: Response<McpToolsList>) => {
+    response.json(await dependencies.mcp.listTools());
+  });
+  app.post(AgentRoutes.mcpCall, async (request, response: Response<McpCallResult>) => {
+    const body = parseAgentRequest(McpCallRequest, request.body);
+    response.json(await dependencies.mcp.callTool({ server: body.server, tool: body.tool, arguments: body.arguments, timeoutMs: body.timeout_ms }));
   });
   app.post(AgentRoutes.shutdown, async (_request, response: Response<ShutdownResult>) => {
     await dependencies.stop('shutdown request');
