@@ -32,4 +32,18 @@ describe('the logger', () => {
     expect(output).toContain('[redacted]');
     expect(output).toContain('"provider":"openai"');
   });
+
+  it('redacts MCP server credentials and users’ OAuth2 tokens', () => {
+    const { stream, lines } = capture();
+    createLogger('info', 'test', stream).info(
+      {
+        body: { auth: { api_key_value: 'mcp-key', client_secret: 'mcp-client-secret' }, signing_secret: 'mcp-signing' },
+        token: { access_token: 'mcp-access', refresh_token: 'mcp-refresh' },
+        row: { auth_config_sealed: 'v1:auth', signing_secret_sealed: 'v1:signing', access_token_sealed: 'v1:access', refresh_token_sealed: 'v1:refresh' },
+      },
+      'mcp',
+    );
+    const output = lines.join('');
+    for (const secret of ['mcp-key', 'mcp-client-secret', 'mcp-signing', 'mcp-access', 'mcp-refresh', 'v1:']) expect(output).not.toContain(secret);
+  });
 });

@@ -28,7 +28,24 @@ export const REDACTED_PATHS = [
   '*.password',
   'key',
   '*.key',
+  ...atDepths([
+    // Remote MCP servers: credentials, signing secrets and users' OAuth2 tokens, plain or sealed.
+    'api_key_value',
+    'client_secret',
+    'signing_secret',
+    'access_token',
+    'refresh_token',
+    'auth_config_sealed',
+    'signing_secret_sealed',
+    'access_token_sealed',
+    'refresh_token_sealed',
+  ]),
 ];
+
+/** `field` at the top level and nested one or two objects deep. */
+function atDepths(fields: readonly string[]): string[] {
+  return fields.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+}
 
 export function createLogger(level: string, name = 'chatd', destination?: DestinationStream): Logger {
   const options = { name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };

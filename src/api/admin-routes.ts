@@ -20,7 +20,8 @@ import { parseRequest } from './validate.js';
 
 const IdParams = z.object({ id: z.uuid() });
 
-const requireAdmin: RequestHandler = (request, _response, next) => {
+/** Answers 403 unless the caller's key belongs to an admin. */
+export const requireAdmin: RequestHandler = (request, _response, next) => {
   next(currentUser(request).isAdmin ? undefined : new HttpError(403, 'Admin access required.', 'Use an API key of an admin user (chatd users create --admin).'));
 };
 

@@ -13,6 +13,8 @@ import { createUsageRouter } from './usage-routes.js';
 import { createFileRouter } from './file-routes.js';
 import { createUserKeyRouter } from './user-key-routes.js';
 import { createWorkspaceRouter } from './workspace-routes.js';
+import { createMcpServerRouter } from './mcp-server-routes.js';
+import { createMcpServerCatalogue } from '../db/mcp-servers.js';
 import { BLANK_TEMPLATE, type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { createModelCatalogue } from '../db/model-catalogue.js';
@@ -34,7 +36,7 @@ export interface ApiDependencies {
   /** Serve the live streams (chat events, watch feed); without them the stream routes are not mounted. */
   eventHubs?: { chats: EventHub; watch: EventHub };
   streamKeepAliveMs?: number;
-  /** Seals provider API keys; without it the admin API refuses to store keys. */
+  /** Seals provider API keys and MCP server credentials; without it the admin API refuses to store them. */
   secretBox?: SecretBox;
   /** Workspace templates (CHATD_TEMPLATES_FILE); default: the built-in `blank`. */
   templates?: readonly WorkspaceTemplate[];
@@ -52,6 +54,7 @@ export function createApp(dependencies: ApiDependencies): Express {
   const commands = createChatCommands({ client: dependencies.temporalClient, taskQueue: dependencies.taskQueue });
   const usage = createUsageLedger(dependencies.pool);
   const catalogue = createModelCatalogue(dependencies.pool, dependencies.secretBox);
+  const mcpServers = createMcpServerCatalogue(dependencies.pool, dependencies.secretBox);
   app.use('/api/v1', createAuthMiddleware(dependencies.pool));
   app.use(
     '/api/v1',
@@ -60,6 +63,7 @@ export function createApp(dependencies: ApiDependencies): Express {
     createFileRouter({ files: createChatFiles(dependencies.pool) }),
     createUserKeyRouter({ catalogue }),
     createWorkspaceRouter({ pool: dependencies.pool, templates: dependencies.templates ?? [BLANK_TEMPLATE] }),
+    createMcpServerRouter({ servers: mcpServers }),
   );
   if (dependencies.eventHubs !== undefined) {
     app.use(
@@ -73,7 +77,7 @@ export function createApp(dependencies: ApiDependencies): Express {
       createAiSdkRouter({ pool: dependencies.pool, hub: dependencies.eventHubs.chats, commands, usage, logger: dependencies.logger }),
     );
   }
-  app.use('/api/v1', createChatRouter({ pool: dependencies.pool, commands, usage, logger: dependencies.logger }));
+  app.use('/api/v1', createChatRouter({ pool: dependencies.pool, commands, usage, mcpServers, logger: dependencies.logger }));
   app.use(notFoundHandler);
   app.use(createErrorHandler(dependencies.logger));
   return app;

@@ -28,6 +28,8 @@ import {
 import { HttpError } from './http-error.js';
 import { assertWithinSpendLimit } from './spend-limit.js';
 import { assertWorkspaceOwned } from './workspace-routes.js';
+import { assertUsableMcpServers } from './mcp-server-routes.js';
+import { createMcpServerCatalogue, type McpServerCatalogue } from '../db/mcp-servers.js';
 import { parseRequest } from './validate.js';
 
 export interface ChatRoutesDependencies {
@@ -35,6 +37,8 @@ export interface ChatRoutesDependencies {
   commands: ChatCommands;
   /** Spend limits are checked before a turn starts; absent, nothing is limited. */
   usage?: UsageLedger;
+  /** Checks `mcp_server_ids`; default: the catalogue on `pool` (it only reads here). */
+  mcpServers?: McpServerCatalogue;
   logger?: Logger;
 }
 
@@ -87,6 +91,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
   const reads = createChatReads(dependencies.pool);
   const files = createChatFiles(dependencies.pool);
   const { commands } = dependencies;
+  const mcpServers = dependencies.mcpServers ?? createMcpServerCatalogue(dependencies.pool, undefined);
 
   const ownedChat = async (request: Request): Promise<ChatRow> => {
     const params = ChatIdParams.safeParse(request.params);
@@ -116,6 +121,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const content = await toParts(files, user.id, body.content);
     const modelConfigId = await checkModel(body.model_config_id);
     if (body.workspace_id !== undefined) await assertWorkspaceOwned(dependencies.pool, user.id, body.workspace_id);
+    if (body.mcp_server_ids !== undefined) await assertUsableMcpServers(mcpServers, body.mcp_server_ids);
     const chatId = chatIdFor(user.id, body.client_message_id);
     const existing = await reads.getChat(chatId);
     if (existing !== undefined && existing.owner_id === user.id) {
@@ -134,6 +140,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       clientMessageId: body.client_message_id ?? null,
       apiKeyId: currentUser(request).apiKeyId,
       workspaceId: body.workspace_id ?? null,
+      mcpServerIds: body.mcp_server_ids ?? [],
     });
     const created = await reads.getChat(chatId);
     if (created === undefined) throw new Error(`chat ${chatId} was created but cannot be read`);
@@ -165,8 +172,9 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (body.archived === true && chat.archived) throw new HttpError(400, 'Chat is already archived.');
     if (body.archived === false && !chat.archived) throw new HttpError(400, 'Chat is not archived.');
     if (typeof body.workspace_id === 'string') await assertWorkspaceOwned(dependencies.pool, currentUser(request).id, body.workspace_id);
-    const { workspace_id: workspaceId, ...fields } = body;
-    await commands.updateChat(chat.id, { ...fields, ...(workspaceId === undefined ? {} : { workspaceId }) });
+    if (body.mcp_server_ids !== undefined) await assertUsableMcpServers(mcpServers, body.mcp_server_ids);
+    const { workspace_id: workspaceId, mcp_server_ids: mcpServerIds, ...fields } = body;
+    await commands.updateChat(chat.id, { ...fields, ...(workspaceId === undefined ? {} : { workspaceId }), ...(mcpServerIds === undefined ? {} : { mcpServerIds }) });
     response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 

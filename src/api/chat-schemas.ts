@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DynamicTool, Labels, MAX_DYNAMIC_TOOLS, MAX_SYSTEM_PROMPT_CHARS } from '../domain/chat.js';
+import { MAX_CHAT_MCP_SERVERS } from '../domain/mcp-server.js';
 
 export const MAX_MESSAGE_CHARS = 200_000;
 
@@ -23,6 +24,11 @@ export type InputContent = z.infer<typeof InputContent>;
 const ClientMessageId = z.string().min(1).max(200);
 const ModelConfigId = z.uuid('model_config_id must be a UUID.');
 const WorkspaceId = z.uuid('workspace_id must be a UUID.');
+/** Enabled MCP servers (GET /mcp-servers/available) whose tools the chat may use. */
+const McpServerIds = z
+  .array(z.uuid('mcp_server_ids must hold MCP server UUIDs.'))
+  .max(MAX_CHAT_MCP_SERVERS, `A chat may use at most ${MAX_CHAT_MCP_SERVERS} MCP servers.`)
+  .refine((ids) => new Set(ids).size === ids.length, 'mcp_server_ids must not repeat a server.');
 
 export const CreateChatRequest = z.strictObject({
   content: InputContent,
@@ -38,6 +44,7 @@ export const CreateChatRequest = z.strictObject({
   client_message_id: ClientMessageId.optional(),
   /** A workspace of the caller's to bind the chat to. */
   workspace_id: WorkspaceId.optional(),
+  mcp_server_ids: McpServerIds.optional(),
 });
 export type CreateChatRequest = z.infer<typeof CreateChatRequest>;
 
@@ -65,8 +72,10 @@ export const UpdateChatRequest = z
     labels: Labels.optional(),
     /** Binds the chat to a workspace of the caller's; null unbinds it. */
     workspace_id: WorkspaceId.nullable().optional(),
+    /** Replaces the chat's MCP servers; [] removes them all. */
+    mcp_server_ids: McpServerIds.optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'Send at least one of title, archived, labels, workspace_id.');
+  .refine((body) => Object.keys(body).length > 0, 'Send at least one of title, archived, labels, workspace_id, mcp_server_ids.');
 export type UpdateChatRequest = z.infer<typeof UpdateChatRequest>;
 
 export const SubmitToolResultsRequest = z.strictObject({

@@ -49,7 +49,7 @@ describe('the OpenAPI document', () => {
   it('documents every stream event type', () => {
     const variants = document.components.schemas.ChatStreamEvent.oneOf ?? document.components.schemas.ChatStreamEvent.anyOf;
     expect(variants.map((variant: any) => variant.properties.type.const).sort()).toEqual(
-      ['action_required', 'error', 'history_reset', 'message', 'message_part', 'queue_update', 'retry', 'status', 'title_change'].sort(),
+      ['action_required', 'error', 'history_reset', 'message', 'message_part', 'queue_update', 'retry', 'status', 'title_change', 'warning'].sort(),
     );
   });
 

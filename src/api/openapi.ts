@@ -19,6 +19,7 @@ import {
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
 import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 import { Workspace } from '../domain/workspace.js';
+import { AvailableMcpServer, CreateMcpServerRequest, McpServer, McpUserTokenStatus, SetMcpUserTokenRequest, UpdateMcpServerRequest } from '../domain/mcp-server.js';
 import { TemplateView } from '../workspaces/workspace-template.js';
 
 const ErrorResponse = z.object({
@@ -41,6 +42,8 @@ const UsageLimitList = z.object({ usage_limits: z.array(UsageLimit) });
 const UserProviderKeyList = z.object({ user_provider_keys: z.array(UserProviderKey) });
 const WorkspaceList = z.object({ workspaces: z.array(Workspace) });
 const TemplateList = z.object({ templates: z.array(TemplateView) });
+const McpServerList = z.object({ mcp_servers: z.array(McpServer) });
+const AvailableMcpServerList = z.object({ mcp_servers: z.array(AvailableMcpServer) });
 
 const components = {
   Chat,
@@ -80,6 +83,13 @@ const components = {
   WorkspaceList,
   Template: TemplateView,
   TemplateList,
+  McpServer,
+  McpServerList,
+  CreateMcpServerRequest,
+  UpdateMcpServerRequest,
+  AvailableMcpServerList,
+  SetMcpUserTokenRequest,
+  McpUserTokenStatus,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -110,7 +120,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } } },
       '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'PostgreSQL and Temporal answer.' }, '503': { description: 'Names what is unreachable.' } } } },
       '/api/v1/chats': {
-        post: operation('Create a chat; its first turn starts at once. `workspace_id` binds it to one of your workspaces.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.'), '409': { description: 'Spend limit reached.', ...json('UsageLimitExceeded') } }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
+        post: operation('Create a chat; its first turn starts at once. `workspace_id` binds it to one of your workspaces; `mcp_server_ids` picks the remote MCP servers whose tools it may use.', { '201': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input, or `Unknown MCP server: <id>` for an id that is not an enabled MCP server.'), '409': { description: 'Spend limit reached.', ...json('UsageLimitExceeded') } }, { requestBody: { required: true, ...json('CreateChatRequest') } }),
         get: operation('List your chats, newest activity first.', { '200': { description: 'A page of chats.', ...json('ChatList') } }, {
           parameters: [
             { name: 'archived', in: 'query', schema: { type: 'boolean' } },
@@ -124,7 +134,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/chats/{chatId}': {
         parameters: [chatId],
         get: operation('Get a chat.', { '200': { description: 'The chat.', ...json('Chat') } }),
-        patch: operation('Rename, relabel, archive or unarchive a chat, or bind it to one of your workspaces (`workspace_id`; null unbinds).', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
+        patch: operation('Rename, relabel, archive or unarchive a chat, bind it to one of your workspaces (`workspace_id`; null unbinds), or replace its MCP servers (`mcp_server_ids`).', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input, or `Unknown MCP server: <id>`.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
       },
       '/api/v1/chats/{chatId}/messages': {
         parameters: [chatId],
@@ -213,6 +223,24 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/templates/{name}': {
         parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
         get: operation('One workspace template.', { '200': { description: 'The template.', ...json('Template') }, '404': error('Template not found.') }),
+      },
+      '/api/v1/mcp-servers': {
+        get: operation('Admin: list remote MCP servers (credentials and signing secrets are never returned).', { '200': { description: 'MCP servers.', ...json('McpServerList') }, ...admin }),
+        post: operation('Admin: add a remote MCP server; its credentials and signing secret are stored sealed.', { '201': { description: 'The MCP server.', ...json('McpServer') }, '400': error('Invalid input.'), '409': error('The slug is taken.'), '503': error('No CHATD_SECRET_KEY to seal the credentials.'), ...admin }, { requestBody: { required: true, ...json('CreateMcpServerRequest') } }),
+      },
+      '/api/v1/mcp-servers/available': {
+        get: operation('The enabled MCP servers you can pick for a chat, and whether you must still connect your OAuth2 token to one.', { '200': { description: 'MCP servers.', ...json('AvailableMcpServerList') } }),
+      },
+      '/api/v1/mcp-servers/{id}': {
+        parameters: [uuidPath('id')],
+        get: operation('Admin: an MCP server.', { '200': { description: 'The MCP server.', ...json('McpServer') }, '404': error('MCP server not found.'), ...admin }),
+        patch: operation('Admin: change an MCP server; `auth` replaces its credentials as a whole, `signing_secret: null` removes the secret.', { '200': { description: 'The MCP server.', ...json('McpServer') }, '400': error('Invalid input.'), '404': error('MCP server not found.'), '503': error('No CHATD_SECRET_KEY to seal the credentials.'), ...admin }, { requestBody: { required: true, ...json('UpdateMcpServerRequest') } }),
+        delete: operation('Admin: delete an MCP server and its users\' tokens; chats that picked it no longer get its tools.', { '204': { description: 'Deleted.' }, '404': error('MCP server not found.'), ...admin }),
+      },
+      '/api/v1/mcp-servers/{id}/user-token': {
+        parameters: [uuidPath('id')],
+        put: operation('Store your own OAuth2 tokens for an enabled oauth2 MCP server (sealed, never returned); chatd refreshes them before they expire.', { '200': { description: 'Stored.', ...json('McpUserTokenStatus') }, '400': error('Invalid input, or the server does not use OAuth2.'), '404': error('MCP server not found.'), '503': error('No CHATD_SECRET_KEY to seal the tokens.') }, { requestBody: { required: true, ...json('SetMcpUserTokenRequest') } }),
+        delete: operation('Remove your tokens for an MCP server.', { '204': { description: 'Removed.' }, '404': error('No token of yours is stored.') }),
       },
       '/api/v1/providers': {
         get: operation('Admin: list providers (keys are never returned).', { '200': { description: 'Providers.', ...json('ProviderList') }, ...admin }),

@@ -14,6 +14,7 @@ export interface ChatRow {
   parent_chat_id: string | null;
   root_chat_id: string;
   workspace_id: string | null;
+  mcp_server_ids: string[];
   last_model_config_id: string | null;
   last_error: unknown;
   last_turn_summary: string | null;
@@ -68,6 +69,7 @@ export function chatFromRow(row: ChatRow): Chat {
     parent_chat_id: row.parent_chat_id,
     root_chat_id: row.root_chat_id,
     workspace_id: row.workspace_id,
+    mcp_server_ids: row.mcp_server_ids,
     last_model_config_id: row.last_model_config_id,
     last_error: row.last_error === null ? null : ChatError.parse(row.last_error),
     last_turn_summary: row.last_turn_summary,

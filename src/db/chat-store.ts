@@ -215,9 +215,9 @@ export function createChatStore(pool: Pool) {
         const modelConfigId = await resolveModelConfigId(client, create.modelConfigId, null);
         if (create.modelConfigId !== null && modelConfigId !== create.modelConfigId) refuse('InvalidModelConfig');
         const created = await client.query(
-          `INSERT INTO chats (id, owner_id, title, status, root_chat_id, last_model_config_id, labels, dynamic_tools, turn_count, workspace_id)
-           VALUES ($1, $2, $3, 'running', $1, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-          [chatId, create.ownerId, create.title, modelConfigId, JSON.stringify(create.labels), JSON.stringify(create.dynamicTools), turn, create.workspaceId ?? null],
+          `INSERT INTO chats (id, owner_id, title, status, root_chat_id, last_model_config_id, labels, dynamic_tools, turn_count, workspace_id, mcp_server_ids)
+           VALUES ($1, $2, $3, 'running', $1, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+          [chatId, create.ownerId, create.title, modelConfigId, JSON.stringify(create.labels), JSON.stringify(create.dynamicTools), turn, create.workspaceId ?? null, create.mcpServerIds ?? []],
         );
         const events: NewChatEvent[] = [];
         if (create.systemPrompt !== null && create.systemPrompt !== '') {
@@ -481,13 +481,13 @@ export function createChatStore(pool: Pool) {
       });
     },
 
-    async updateChatFields(input: { chatId: string; title?: string; labels?: Record<string, string>; archived?: boolean; workspaceId?: string | null }): Promise<void> {
+    async updateChatFields(input: { chatId: string; title?: string; labels?: Record<string, string>; archived?: boolean; workspaceId?: string | null; mcpServerIds?: string[] }): Promise<void> {
       await withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
         await client.query(
           `UPDATE chats SET title = COALESCE($2, title), labels = COALESCE($3::jsonb, labels), archived = COALESCE($4, archived),
-             workspace_id = CASE WHEN $5 THEN $6::uuid ELSE workspace_id END, updated_at = now() WHERE id = $1`,
-          [input.chatId, input.title ?? null, input.labels === undefined ? null : JSON.stringify(input.labels), input.archived ?? null, input.workspaceId !== undefined, input.workspaceId ?? null],
+             workspace_id = CASE WHEN $5 THEN $6::uuid ELSE workspace_id END, mcp_server_ids = COALESCE($7::uuid[], mcp_server_ids), updated_at = now() WHERE id = $1`,
+          [input.chatId, input.title ?? null, input.labels === undefined ? null : JSON.stringify(input.labels), input.archived ?? null, input.workspaceId !== undefined, input.workspaceId ?? null, input.mcpServerIds ?? null],
         );
         if (input.title !== undefined) {
           await appendChatEvents(client, input.chatId, [{ type: 'title_change', payload: { title: input.title } }]);

@@ -12,6 +12,7 @@ import { sql as userProviderKeys } from './migrations/0006-user-provider-keys.js
 import { sql as providerResponseId } from './migrations/0007-provider-response-id.js';
 import { sql as providerTools } from './migrations/0008-provider-tools.js';
 import { sql as workspaces } from './migrations/0009-workspaces.js';
+import { sql as mcpServers } from './migrations/0010-mcp-servers.js';
 
 export interface Migration {
   version: number;
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'provider-response-id', sql: providerResponseId },
   { version: 8, name: 'provider-tools', sql: providerTools },
   { version: 9, name: 'workspaces', sql: workspaces },
+  { version: 10, name: 'mcp-servers', sql: mcpServers },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -105,6 +105,8 @@ export const Chat = z.object({
   parent_chat_id: z.uuid().nullable(),
   root_chat_id: z.uuid(),
   workspace_id: z.uuid().nullable(),
+  /** The remote MCP servers whose tools the chat may use. */
+  mcp_server_ids: z.array(z.uuid()),
   last_model_config_id: z.uuid().nullable(),
   last_error: ChatError.nullable(),
   last_turn_summary: z.string().nullable(),

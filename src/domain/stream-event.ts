@@ -43,6 +43,8 @@ export const ChatStreamEvent = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('action_required'), tool_calls: z.array(PendingToolCall) }),
   z.looseObject({ type: z.literal('history_reset'), from_message_id: z.number().int() }),
   z.looseObject({ type: z.literal('title_change'), title: z.string() }),
+  /** Something the turn went on without, e.g. a remote MCP server that could not be reached. */
+  z.looseObject({ type: z.literal('warning'), source: z.literal('mcp'), server: z.string(), message: z.string() }),
 ]);
 export type ChatStreamEvent = z.infer<typeof ChatStreamEvent>;
 export type ChatStreamEventType = ChatStreamEvent['type'];

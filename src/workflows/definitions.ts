@@ -31,6 +31,8 @@ export interface CreateChatInput {
   apiKeyId?: string | null;
   /** A workspace the API checked the owner owns. Absent in histories from before workspaces. */
   workspaceId?: string | null;
+  /** Enabled MCP servers the API checked. Absent in histories from before MCP servers. */
+  mcpServerIds?: string[];
 }
 
 export interface SendMessageInput {
@@ -72,6 +74,8 @@ export interface UpdateChatInput {
   archived?: boolean;
   /** Checked by the API (the owner's workspace); null unbinds. */
   workspaceId?: string | null;
+  /** Checked by the API (enabled servers); replaces the chat's selection. */
+  mcpServerIds?: string[];
 }
 
 /** Everything that survives continue-as-new. JSON-plain on purpose. */
