@@ -2,10 +2,12 @@
  * `createActivities(dependencies)`: every activity the chat workflow calls, closed over its
  * dependencies. Workflows import only the type `ChatActivities`.
  */
+import { Context } from '@temporalio/activity';
 import { createChatReads } from '../db/chat-reads.js';
 import { createChatStore } from '../db/chat-store.js';
 import { type Pool } from '../db/pool.js';
 import { createModelResolver, type KeyOpener, type ModelResolver } from '../llm/model-registry.js';
+import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { StreamWriter } from './part-publisher.js';
@@ -25,6 +27,8 @@ export interface ActivityDependencies {
   /** How long a model may take to send its first chunk (default 60 s); tests shorten it. */
   startupTimeoutMs?: number;
   tools?: ToolRegistry;
+  /** The chats' MCP tools (workspace servers through their agents, remote servers). */
+  mcp?: ChatMcpTools;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -51,10 +55,17 @@ export function createActivities(dependencies: ActivityDependencies) {
       reads,
       resolveModel: dependencies.resolveModel ?? createModelResolver(dependencies.secretBox),
       tools,
+      ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
       createPartPublisher: (chatId) => streamWriter.publisherFor(chatId),
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
     }),
-    runTool: createRunToolActivity({ pool: dependencies.pool, tools }),
+    runTool: createRunToolActivity({ pool: dependencies.pool, tools, ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }) }),
+    /** Waits (up to 30 s) for a just created or started workspace's MCP servers to list tools. */
+    async primeWorkspaceMcp(input: { chatId: string }): Promise<number> {
+      if (dependencies.mcp === undefined) return 0;
+      const context = Context.current();
+      return dependencies.mcp.prime(input.chatId, { heartbeat: () => context.heartbeat(), signal: context.cancellationSignal });
+    },
   };
 }
 

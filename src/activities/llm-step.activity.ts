@@ -22,6 +22,7 @@ import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-mod
 import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { attachmentLimitError } from '../llm/attachment-limits.js';
+import { type ChatMcpTools, type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
 import { type PartPublisher } from './part-publisher.js';
@@ -33,6 +34,8 @@ export interface LlmStepDependencies {
   reads: ChatReads;
   resolveModel: ModelResolver;
   tools: ToolRegistry;
+  /** The chat's MCP tools (workspace and remote servers), discovered before every step. */
+  mcp?: ChatMcpTools;
   createPartPublisher: (chatId: string) => PartPublisher;
   heartbeatIntervalMs?: number;
   /** How long a model may take to send its first chunk before the attempt is retried (default 60 s). */
@@ -79,19 +82,38 @@ function responseIdOf(metadata: Record<string, Record<string, unknown>> | undefi
 const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delta', 'reasoning-start', 'reasoning-delta', 'tool-input-start', 'tool-call', 'finish-step', 'error']);
 
 /** Tells the workflow what to do with each call the step made. */
-function classifyCalls(content: ChatMessagePart[], tools: ToolRegistry, dynamicNames: Set<string>): StepToolCall[] {
+function classifyCalls(content: ChatMessagePart[], tools: ToolRegistry, dynamicNames: Set<string>, mcpNames: ReadonlySet<string>): StepToolCall[] {
   return content.flatMap((part) => {
     // Provider-executed calls (web search) already ran at the provider: nothing to dispatch.
     if (part.type !== 'tool-call' || part.provider_executed === true) return [];
     const builtin = tools.get(part.tool_name);
-    const disposition = builtin !== undefined ? 'builtin' : dynamicNames.has(part.tool_name) ? 'dynamic' : 'unknown';
+    // MCP tools run through runTool like built-ins; it finds them again by name.
+    const disposition = builtin !== undefined || mcpNames.has(part.tool_name) ? 'builtin' : dynamicNames.has(part.tool_name) ? 'dynamic' : 'unknown';
     return [{ toolCallId: part.tool_call_id, toolName: part.tool_name, args: part.args, disposition, stopAfter: builtin?.stopAfter === true }];
   });
 }
 
-function resultFromMessage(row: MessageRow, tools: ToolRegistry, dynamicNames: Set<string>): LlmStepResult {
-  const toolCalls = classifyCalls(row.content, tools, dynamicNames);
+function resultFromMessage(row: MessageRow, tools: ToolRegistry, dynamicNames: Set<string>, mcpNames: ReadonlySet<string>): LlmStepResult {
+  const toolCalls = classifyCalls(row.content, tools, dynamicNames, mcpNames);
   return { accepted: true, messageId: row.id, toolCalls, finishReason: toolCalls.length > 0 ? 'tool-calls' : 'stop' };
+}
+
+/**
+ * The chat's MCP tools for this step, named around chatd's built-ins. A server that cannot be
+ * listed simply has no tools this step; remote servers that failed are reported on the chat
+ * once per turn (at its first step) as `warning` events.
+ */
+async function discoverMcpTools(dependencies: LlmStepDependencies, input: LlmStepInput, builtinNames: ReadonlySet<string>): Promise<McpToolOffer[]> {
+  if (dependencies.mcp === undefined) return [];
+  const discovery = await dependencies.mcp.discover(input.chatId, builtinNames);
+  if (input.step === 1 && discovery.warnings.length > 0) {
+    await appendChatEvents(
+      dependencies.pool,
+      input.chatId,
+      discovery.warnings.map((warning) => ({ type: 'warning', payload: { source: 'mcp', server: warning.server, message: warning.message } })),
+    );
+  }
+  return discovery.tools;
 }
 
 function failure(error: ChatError, cause?: unknown): ApplicationFailure {
@@ -130,6 +152,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
     const context = Context.current();
     // Independent reads in parallel: time to first token is what users feel.
+    const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
+    const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames).catch((): McpToolOffer[] => []);
     const [chat, finished, history] = await Promise.all([
       dependencies.reads.getTurnContext(input.chatId),
       dependencies.store.findAssistantStep(input),
@@ -137,9 +161,11 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     ]);
     if (chat === undefined || chat.turnCount !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
     const dynamicTools = DynamicTools.parse(chat.dynamicTools);
-    const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => dependencies.tools.get(name) === undefined));
+    const mcp = await discoveringMcp;
+    const mcpNames = new Set(mcp.map((offer) => offer.name));
+    const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => !builtinNames.has(name) && !mcpNames.has(name)));
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
-    if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames);
+    if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames, mcpNames);
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     // Every model call is attributed to the key that started the turn; without one, none is made.
@@ -165,6 +191,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       // The model writes a tool's input, so it sees the input side of any transform.
       toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
     }
+    for (const offer of mcp) toolSet[offer.name] = tool({ description: offer.description, inputSchema: jsonSchema(offer.inputSchema as never) });
     // Provider-executed tools (web search) come after chatd's own, which win a name collision.
     for (const [name, providerTool] of Object.entries(providerToolsFor(modelConfig))) toolSet[name] ??= providerTool;
     for (const dynamic of dynamicTools) {
@@ -225,7 +252,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       if (!terminated) throw new StreamIncompleteError('The model stream ended before it finished.');
       const row = await persist(content.complete());
       if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-      return { ...resultFromMessage(row, dependencies.tools, dynamicNames), finishReason };
+      return { ...resultFromMessage(row, dependencies.tools, dynamicNames, mcpNames), finishReason };
     } catch (error) {
       await publisher.flush().catch(() => undefined);
       if (context.cancellationSignal.aborted) {

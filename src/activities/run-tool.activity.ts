@@ -6,16 +6,33 @@
  */
 import { Context } from '@temporalio/activity';
 import { type Pool } from '../db/pool.js';
-import { executeTool, type ToolRegistry } from '../tools/chat-tool.js';
+import { z } from 'zod';
+import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
+import { type ChatTool, executeTool, type ToolRegistry } from '../tools/chat-tool.js';
 import { type RunToolInput, type ToolOutcome } from './activity-types.js';
 
 export const TOOL_CRASHED_TEXT =
   'The worker running this tool call stopped before it finished, so the call may or may not have taken effect. Check the current state before trying again.';
 
-export function createRunToolActivity(dependencies: { pool: Pool; tools: ToolRegistry }) {
+/**
+ * A chat's MCP tool as a ChatTool: found again by name when it runs (the server validates its
+ * own input). Idempotent for the ledger: a call cut short by a crash is asked again.
+ */
+function mcpChatTool(mcp: ChatMcpTools, registry: ToolRegistry, name: string): ChatTool {
+  const builtinNames = new Set(registry.all().map((builtin) => builtin.name));
+  return {
+    name,
+    description: `MCP tool ${name}`,
+    inputSchema: z.unknown(),
+    idempotent: true,
+    execute: async (args, context) => (await mcp.call(context.chatId, name, args, builtinNames, context.signal)) ?? { result: `Tool not found: ${name}`, isError: true },
+  };
+}
+
+export function createRunToolActivity(dependencies: { pool: Pool; tools: ToolRegistry; mcp?: ChatMcpTools }) {
   return async function runTool(input: RunToolInput): Promise<ToolOutcome> {
     const context = Context.current();
-    const tool = dependencies.tools.get(input.toolName);
+    const tool = dependencies.tools.get(input.toolName) ?? (dependencies.mcp === undefined ? undefined : mcpChatTool(dependencies.mcp, dependencies.tools, input.toolName));
     const outcome = (result: unknown, isError: boolean): ToolOutcome => ({ toolCallId: input.toolCallId, toolName: input.toolName, result, isError });
     if (tool === undefined) return outcome(`Tool not found: ${input.toolName}`, true);
 

@@ -1,17 +1,24 @@
 /**
- * The built-in tools a production worker offers: the workspace tools over the workspace
- * service (the configured templates, local workspaces under the data directory).
+ * What a production worker offers the model besides the model's own tools: the workspace
+ * tools over the workspace service (the configured templates, local workspaces under the
+ * data directory), and MCP tools from the workspace's servers and the chat's remote servers.
  */
 import { dataDirectory, type Config } from '../config/config.js';
 import { type Pool } from '../db/pool.js';
 import { type Logger } from '../logger.js';
+import { ChatMcpTools, type RemoteMcp } from '../mcp/chat-mcp-tools.js';
+import { callRemoteTool, discoverRemoteTools } from '../mcp/remote-mcp.js';
+import { WorkspaceMcpCatalogue } from '../mcp/workspace-mcp-catalogue.js';
 import { type SecretBox } from '../security/secret-box.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createWorkspaceTools } from '../tools/workspace/workspace-tools.js';
 import { createWorkspaceService } from '../workspaces/workspace-service.js';
 import { type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 
-export function createChatTools(options: { pool: Pool; config: Config; templates: readonly WorkspaceTemplate[]; secretBox: SecretBox | undefined; logger: Logger }): ToolRegistry {
+export function createChatTools(options: { pool: Pool; config: Config; templates: readonly WorkspaceTemplate[]; secretBox: SecretBox | undefined; logger: Logger }): {
+  tools: ToolRegistry;
+  mcp: ChatMcpTools;
+} {
   const workspaces = createWorkspaceService({
     pool: options.pool,
     sealer: options.secretBox,
@@ -19,5 +26,16 @@ export function createChatTools(options: { pool: Pool; config: Config; templates
     dataDir: dataDirectory(options.config),
     logger: options.logger,
   });
-  return new ToolRegistry(createWorkspaceTools({ pool: options.pool, workspaces }));
+  return {
+    tools: new ToolRegistry(createWorkspaceTools({ pool: options.pool, workspaces })),
+    mcp: new ChatMcpTools({ pool: options.pool, workspace: new WorkspaceMcpCatalogue(workspaces), remote: remoteMcp(options.pool, options.secretBox) }),
+  };
+}
+
+/** The admin-configured MCP servers, reached with their sealed credentials. */
+export function remoteMcp(pool: Pool, secretBox: SecretBox | undefined): RemoteMcp {
+  return {
+    discover: ({ chatId, ownerId }) => discoverRemoteTools({ pool, sealer: secretBox, chatId, ownerId }),
+    call: (input) => callRemoteTool({ pool, sealer: secretBox, ...input }),
+  };
 }

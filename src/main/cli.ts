@@ -109,7 +109,7 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
     address: config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activityDependencies: { pool, streamPool, ...secrets, tools: createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
+    activityDependencies: { pool, streamPool, ...secrets, ...createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
     shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'chatd worker running');
@@ -184,7 +184,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       address: temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activityDependencies: { pool, streamPool, ...secrets, tools: createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
+      activityDependencies: { pool, streamPool, ...secrets, ...createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
       shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
     });
     const workerDone = worker.run();

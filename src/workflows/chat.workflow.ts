@@ -90,6 +90,15 @@ const tools = proxyActivities<ChatActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
+/** Discovery of a fresh workspace's MCP servers; never fails the turn (errors are ignored). */
+const mcpPriming = proxyActivities<ChatActivities>({
+  startToCloseTimeout: '45 seconds',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 2 },
+});
+const PRIME_WORKSPACE_MCP = 'prime-workspace-mcp';
+const WORKSPACE_STARTING_TOOLS: ReadonlySet<string> = new Set(['create_workspace', 'start_workspace']);
+
 export const TOOL_INTERRUPTED_TEXT = 'tool call was interrupted before it produced a result';
 export const DYNAMIC_TOOL_INTERRUPTED_TEXT = 'Tool execution interrupted by user';
 export const DYNAMIC_TOOL_TIMEOUT_TEXT = 'Dynamic tool execution timed out';
@@ -399,6 +408,13 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
       if (result.toolCalls.length === 0) return { kind: 'completed' };
       const outcomes = await runToolCalls(turn, result.toolCalls);
       await store.recordToolResults({ chatId, turn, results: outcomes });
+      // A workspace that just came up may still be starting its MCP servers: wait for them
+      // (bounded) so the very next step is offered their tools.
+      if (outcomes.some((outcome) => !outcome.isError && WORKSPACE_STARTING_TOOLS.has(outcome.toolName)) && patched(PRIME_WORKSPACE_MCP)) {
+        await mcpPriming.primeWorkspaceMcp({ chatId }).catch((error: unknown) => {
+          if (isCancellation(error)) throw error;
+        });
+      }
       const dynamicCalls = result.toolCalls.filter((call) => call.disposition === 'dynamic');
       if (dynamicCalls.length > 0) {
         const waiting = await lock.run(async () => {

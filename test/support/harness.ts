@@ -62,6 +62,8 @@ export interface Harness {
   admin: TestUser;
   echoModelId: string;
   scriptModelId: string;
+  /** The key that seals secrets for this harness's API and workers. */
+  secretBox: SecretBox;
   /** Starts an in-process worker (one is started by default unless `startWorker: false`). */
   startWorker(dependencies?: Partial<ActivityDependencies>): Promise<Worker>;
   stop(): Promise<void>;
@@ -123,6 +125,7 @@ export async function startHarness(options: { startWorker?: boolean; activityDep
     admin,
     echoModelId,
     scriptModelId,
+    secretBox,
     startWorker,
     async stop() {
       await api.close();

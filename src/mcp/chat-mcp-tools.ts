@@ -1,0 +1,133 @@
+/**
+ * A chat's MCP tools, from its workspace's servers and the remote servers chosen for it,
+ * under the names the model sees (`<server>__<tool>`). Discovered again before every model
+ * step (the workspace listing is cached per agent), so tools of a workspace created earlier
+ * in the turn are offered on the next step; called by name from the `runTool` activity.
+ * Nothing here throws for an MCP failure: a server that cannot be reached loses its tools
+ * for the step (remote ones with a warning), and a failed call is a result the model sees.
+ */
+import { AgentRequestError, AgentUnreachableError } from '../agent/agent-client.js';
+import { type Pool } from '../db/pool.js';
+import { type ToolResult } from '../tools/chat-tool.js';
+import { assignMcpToolNames } from './mcp-tool-names.js';
+import { type WorkspaceMcpCatalogue } from './workspace-mcp-catalogue.js';
+
+export const WORKSPACE_MCP_CALL_TIMEOUT_MS = 60_000;
+
+export interface McpCallResult {
+  content: unknown[];
+  structured_content?: unknown;
+  is_error: boolean;
+}
+
+/** Admin-configured remote servers (src/mcp/remote-mcp.ts), as this module needs them. */
+export interface RemoteMcp {
+  discover(input: { chatId: string; ownerId: string }): Promise<{
+    tools: Array<{ serverId: string; slug: string; name: string; description?: string; inputSchema: Record<string, unknown> }>;
+    warnings: Array<{ serverId: string; slug: string; message: string }>;
+  }>;
+  call(input: { chatId: string; ownerId: string; serverId: string; tool: string; arguments: Record<string, unknown>; signal?: AbortSignal }): Promise<McpCallResult>;
+}
+
+export type McpRoute = { kind: 'workspace'; agentKey: string; server: string; tool: string } | { kind: 'remote'; serverId: string; slug: string; tool: string };
+
+export interface McpToolOffer {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  route: McpRoute;
+}
+
+export interface McpDiscovery {
+  tools: McpToolOffer[];
+  warnings: Array<{ server: string; message: string }>;
+}
+
+/** What the model reads from an MCP result: plain text when that is all it is. */
+export function mcpToolResult(result: McpCallResult): ToolResult {
+  const texts = result.content.map((block) => (typeof block === 'object' && block !== null && (block as { type?: unknown }).type === 'text' ? String((block as { text?: unknown }).text ?? '') : undefined));
+  const onlyText = texts.every((text) => text !== undefined) && result.structured_content === undefined;
+  return { result: onlyText ? texts.join('\n') : { content: result.content, ...(result.structured_content === undefined ? {} : { structured_content: result.structured_content }) }, isError: result.is_error };
+}
+
+export class ChatMcpTools {
+  constructor(private readonly dependencies: { pool: Pool; workspace: WorkspaceMcpCatalogue; remote?: RemoteMcp }) {}
+
+  /** Every MCP tool of the chat, named so that none takes a name in `reserved`. */
+  async discover(chatId: string, reserved: ReadonlySet<string>): Promise<McpDiscovery> {
+    const [workspace, remote] = await Promise.all([
+      this.dependencies.workspace.discover(chatId).catch(() => undefined),
+      this.discoverRemote(chatId),
+    ]);
+    const entries: Array<{ server: string; tool: string; description?: string; inputSchema: Record<string, unknown>; route: McpRoute }> = [
+      ...(workspace?.tools ?? []).map((tool) => ({ ...tool, route: { kind: 'workspace' as const, agentKey: workspace!.agentKey, server: tool.server, tool: tool.tool } })),
+      ...remote.tools.map((tool) => ({
+        server: tool.slug,
+        tool: tool.name,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        inputSchema: tool.inputSchema,
+        route: { kind: 'remote' as const, serverId: tool.serverId, slug: tool.slug, tool: tool.name },
+      })),
+    ];
+    const names = assignMcpToolNames(entries, new Set(reserved));
+    return {
+      tools: entries.map((entry, index) => ({
+        name: names[index]!,
+        description: entry.description ?? `${entry.tool} (MCP server ${entry.server})`,
+        inputSchema: entry.inputSchema,
+        route: entry.route,
+      })),
+      warnings: remote.warnings.map((warning) => ({ server: warning.slug, message: warning.message })),
+    };
+  }
+
+  /** After a workspace was created or started: waits (bounded) for its MCP servers to list tools. */
+  prime(chatId: string, options: { heartbeat?: () => void; signal?: AbortSignal } = {}): Promise<number> {
+    return this.dependencies.workspace.prime(chatId, options);
+  }
+
+  /** Calls the chat's MCP tool `name`; undefined when the chat has no such tool (now). */
+  async call(chatId: string, name: string, args: unknown, reserved: ReadonlySet<string>, signal?: AbortSignal): Promise<ToolResult | undefined> {
+    const offer = (await this.discover(chatId, reserved)).tools.find((tool) => tool.name === name);
+    if (offer === undefined) return undefined;
+    const argumentsObject = typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+    const route = offer.route;
+    if (route.kind === 'remote') {
+      const ownerId = await this.ownerOf(chatId);
+      try {
+        return mcpToolResult(await this.dependencies.remote!.call({ chatId, ownerId, serverId: route.serverId, tool: route.tool, arguments: argumentsObject, ...(signal === undefined ? {} : { signal }) }));
+      } catch (error) {
+        if (signal?.aborted === true) throw error;
+        return { result: `MCP server ${route.slug} could not run ${route.tool}: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+      }
+    }
+    const listing = await this.dependencies.workspace.discover(chatId);
+    if (listing === undefined) return { result: `The workspace's MCP server ${route.server} is not reachable: the workspace agent does not answer.`, isError: true };
+    try {
+      return mcpToolResult(await listing.client.callMcpTool({ server: route.server, tool: route.tool, arguments: argumentsObject, timeoutMs: WORKSPACE_MCP_CALL_TIMEOUT_MS }));
+    } catch (error) {
+      if (error instanceof AgentRequestError || error instanceof AgentUnreachableError) {
+        // The server (or its agent) went away: rediscover on the next step instead of offering ghosts.
+        this.dependencies.workspace.forget(route.agentKey);
+        return { result: error.message, isError: true };
+      }
+      throw error;
+    }
+  }
+
+  private async discoverRemote(chatId: string): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
+    if (this.dependencies.remote === undefined) return { tools: [], warnings: [] };
+    try {
+      return await this.dependencies.remote.discover({ chatId, ownerId: await this.ownerOf(chatId) });
+    } catch (error) {
+      return { tools: [], warnings: [{ serverId: '', slug: 'mcp', message: `remote MCP servers could not be listed: ${error instanceof Error ? error.message : String(error)}` }] };
+    }
+  }
+
+  private async ownerOf(chatId: string): Promise<string> {
+    const { rows } = await this.dependencies.pool.query<{ owner_id: string }>('SELECT owner_id FROM chats WHERE id = $1', [chatId]);
+    const row = rows[0];
+    if (row === undefined) throw new Error(`chat ${chatId} not found`);
+    return row.owner_id;
+  }
+}

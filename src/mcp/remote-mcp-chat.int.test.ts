@@ -1,0 +1,77 @@
+/**
+ * Remote MCP servers through a chat, end to end: an admin registers servers, a user's chat
+ * chooses them, the model calls a remote tool by its `<slug>__<tool>` name, and a server that
+ * is down only costs its tools and a warning, never the turn.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readChatEvents } from '../db/chat-events.js';
+import { remoteMcp } from '../main/chat-tools.js';
+import { apiClient, type ApiClient } from '../../test/support/http.js';
+import { startHarness, type Harness } from '../../test/support/harness.js';
+import { createChat, listMessages, script, waitForIdle } from '../../test/support/chat-helpers.js';
+import { closedPort, startMcpTestServer, TEST_MCP_SECRETS, type McpTestServer } from '../../test/support/mcp-test-server.js';
+import { ChatMcpTools } from './chat-mcp-tools.js';
+import { WorkspaceMcpCatalogue } from './workspace-mcp-catalogue.js';
+
+describe('remote MCP servers in a chat', () => {
+  let harness: Harness;
+  let alice: ApiClient;
+  let server: McpTestServer;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    harness = await startHarness({ startWorker: false });
+    alice = apiClient(harness.apiUrl, harness.alice.key);
+    server = await startMcpTestServer();
+    const admin = apiClient(harness.apiUrl, harness.admin.key);
+    const created = await Promise.all([
+      admin.post('/api/v1/mcp-servers', {
+        slug: 'calc',
+        url: `${server.url}/api-key/mcp`,
+        auth: { type: 'api_key', api_key_header: 'X-Api-Key', api_key_value: TEST_MCP_SECRETS.apiKey },
+      }),
+      admin.post('/api/v1/mcp-servers', { slug: 'gone', url: `http://127.0.0.1:${await closedPort()}/mcp` }),
+    ]);
+    for (const response of created) {
+      expect(response.status).toBe(201);
+      ids[response.body.slug] = response.body.id;
+    }
+    // No workspace in these chats: the workspace side finds nothing.
+    const noWorkspaces = { agentFor: async () => ({ problem: 'no_workspace' as const, message: 'none' }) };
+    await harness.startWorker({ mcp: new ChatMcpTools({ pool: harness.pool, workspace: new WorkspaceMcpCatalogue(noWorkspaces), remote: remoteMcp(harness.pool, harness.secretBox) }) });
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await server?.close();
+  });
+
+  it('calls a remote tool by its slug-qualified name, with the server’s sealed key', async () => {
+    const chat = await createChat(alice, {
+      mcp_server_ids: [ids.calc],
+      content: script({ steps: [{ toolCalls: [{ name: 'calc__add', args: { a: 2, b: 3 } }] }, { text: 'five' }] }),
+    });
+    expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
+    const { messages } = await listMessages(alice, chat.id);
+    const result = messages.flatMap((message) => message.content).find((part: any) => part.type === 'tool-result');
+    expect(result).toMatchObject({ tool_name: 'calc__add', result: '5', is_error: false });
+    expect(server.requestHeaders.some((entry) => entry.mount === 'api-key' && entry.headers['x-api-key'] === TEST_MCP_SECRETS.apiKey)).toBe(true);
+  });
+
+  it('goes on without a server that is down, and says so on the chat', async () => {
+    const chat = await createChat(alice, {
+      mcp_server_ids: [ids.calc, ids.gone],
+      content: script({ steps: [{ toolCalls: [{ name: 'calc__echo', args: { text: 'still here' } }, { name: 'gone__anything', args: {} }] }, { text: 'done' }] }),
+    });
+    expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
+    const { messages } = await listMessages(alice, chat.id);
+    const results = messages.flatMap((message) => message.content).filter((part: any) => part.type === 'tool-result');
+    expect(results).toEqual([
+      expect.objectContaining({ tool_name: 'calc__echo', result: 'still here', is_error: false }),
+      expect.objectContaining({ tool_name: 'gone__anything', result: 'Tool not found: gone__anything', is_error: true }),
+    ]);
+    const warnings = (await readChatEvents(harness.pool, chat.id, 0)).filter((event) => event.type === 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.payload).toMatchObject({ source: 'mcp', server: 'gone' });
+  });
+});
