@@ -12,7 +12,7 @@ export interface WorkerProcess {
 }
 
 /** `workspaces` adds the workspace tools, on local workspaces under `dataDir`. */
-export async function spawnWorkerProcess(harness: Harness, toolLog: string, workspaces?: { dataDir: string; secretKey: string }): Promise<WorkerProcess> {
+export async function spawnWorkerProcess(harness: Harness, toolLog: string, workspaces?: { dataDir: string; secretKey: string; templates?: unknown[] }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
     env: {
       ...process.env,
@@ -22,6 +22,7 @@ export async function spawnWorkerProcess(harness: Harness, toolLog: string, work
       WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       TOOL_LOG: toolLog,
       ...(workspaces === undefined ? {} : { WORKSPACE_DATA_DIR: workspaces.dataDir, CHATD_SECRET_KEY: workspaces.secretKey }),
+      ...(workspaces?.templates === undefined ? {} : { WORKSPACE_TEMPLATES: JSON.stringify(workspaces.templates) }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecretKey } from '../../security/secret-box.js';
 import { apiClient, type ApiClient, waitFor } from '../../../test/support/http.js';
@@ -14,6 +16,15 @@ import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { createChat, listMessages, script, waitForIdle } from '../../../test/support/chat-helpers.js';
 import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../../../test/support/worker-process-control.js';
+
+const FIXTURE_SERVER = fileURLToPath(new URL('../../../test/fixtures/test-mcp-server.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** A workspace whose .mcp.json runs the test MCP server (it has a `sleep` tool). */
+const MCP_TEMPLATE = {
+  name: 'with-mcp',
+  description: 'The test MCP server.',
+  files: { '.mcp.json': JSON.stringify({ mcpServers: { fixture: { command: process.execPath, args: ['--import', TSX, FIXTURE_SERVER] } } }) },
+};
 
 async function toolResults(api: ApiClient, chatId: string): Promise<any[]> {
   const { messages } = await listMessages(api, chatId);
@@ -24,7 +35,7 @@ describe('workspace side effects across worker crashes', () => {
   let harness: Harness;
   let alice: ApiClient;
   let scratch: string;
-  const workspaces = { dataDir: '', secretKey: generateSecretKey() };
+  const workspaces = { dataDir: '', secretKey: generateSecretKey(), templates: [MCP_TEMPLATE] };
   const workers: WorkerProcess[] = [];
 
   const workspaceRoot = async (chatId: string): Promise<string> => {
@@ -93,5 +104,25 @@ describe('workspace side effects across worker crashes', () => {
     const listed = results.find((part) => part.tool_name === 'process_list');
     expect(listed.result.processes).toEqual([expect.objectContaining({ process_id: processId, running: true })]);
     expect(results.find((part) => part.tool_name === 'process_signal')).toMatchObject({ is_error: false, result: { process_id: processId, signalled: true } });
+  });
+
+  it('retries an MCP call whose worker died during it, on another worker', async () => {
+    const toolLog = path.join(scratch, 'mcp.log');
+    workers.push(await spawnWorkerProcess(harness, toolLog, workspaces));
+    const chat = await createChat(alice, {
+      content: script({ steps: [{ toolCalls: [{ name: 'create_workspace', args: { template_id: 'with-mcp' } }] }, { toolCalls: [{ name: 'fixture__sleep', args: { ms: 4000 } }] }, { text: 'done' }] }),
+    });
+    await waitFor(async () => {
+      const { rows } = await harness.pool.query(`SELECT 1 FROM tool_call_ledger WHERE chat_id = $1 AND tool_name = 'fixture__sleep' AND status = 'started'`, [chat.id]);
+      return rows.length > 0 ? true : undefined;
+    }, 'the MCP call to start', 60_000);
+    await workers[0]!.kill();
+    workers.push(await spawnWorkerProcess(harness, toolLog, workspaces));
+
+    expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
+    const call = (await toolResults(alice, chat.id)).find((part) => part.tool_name === 'fixture__sleep');
+    expect(call).toMatchObject({ is_error: false, result: 'slept 4000 ms' });
+    const { rows } = await harness.pool.query(`SELECT attempts FROM tool_call_ledger WHERE chat_id = $1 AND tool_name = 'fixture__sleep'`, [chat.id]);
+    expect(rows[0].attempts).toBe(2);
   });
 });
