@@ -16,7 +16,7 @@ import { createWorkspaceService } from '../workspaces/workspace-service.js';
 import { WorkspaceTemplate } from '../workspaces/workspace-template.js';
 import { apiClient, type ApiClient } from '../../test/support/http.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
-import { createChat, listMessages, script, waitForIdle } from '../../test/support/chat-helpers.js';
+import { createChat, script, toolResultParts, waitForIdle } from '../../test/support/chat-helpers.js';
 import { killWorkspaceAgents } from '../../test/support/workspace-agents.js';
 import { ChatMcpTools } from './chat-mcp-tools.js';
 import { WorkspaceMcpCatalogue } from './workspace-mcp-catalogue.js';
@@ -33,11 +33,6 @@ const TEMPLATES = [
     files: { '.mcp.json': mcpConfig('/bin/sh', ['-c', `sleep 10; exec "${process.execPath}" "${EVERYTHING_SERVER}" stdio`]) },
   }),
 ];
-
-async function toolResults(api: ApiClient, chatId: string): Promise<any[]> {
-  const { messages } = await listMessages(api, chatId);
-  return messages.flatMap((message) => message.content.filter((part: any) => part.type === 'tool-result'));
-}
 
 describe('workspace MCP servers in a chat', () => {
   let harness: Harness;
@@ -71,7 +66,7 @@ describe('workspace MCP servers in a chat', () => {
       }),
     });
     expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
-    const results = await toolResults(alice, chat.id);
+    const results = await toolResultParts(alice, chat.id);
     expect(results.map((part) => part.tool_name)).toEqual(['create_workspace', 'everything__echo']);
     expect(results[1]).toMatchObject({ is_error: false });
     expect(JSON.stringify(results[1].result)).toContain('hello over MCP');
@@ -88,7 +83,7 @@ describe('workspace MCP servers in a chat', () => {
       }),
     });
     expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
-    const results = await toolResults(alice, chat.id);
+    const results = await toolResultParts(alice, chat.id);
     expect(results[1]).toMatchObject({ tool_name: 'everything__echo', is_error: false });
     expect(JSON.stringify(results[1].result)).toContain('late but here');
   }, 90_000);

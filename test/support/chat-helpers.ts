@@ -75,3 +75,9 @@ export async function waitForIdle(api: ApiClient, chatId: string): Promise<any> 
     );
   }
 }
+
+/** The chat's tool-result parts, in order. */
+export async function toolResultParts(api: ApiClient, chatId: string): Promise<any[]> {
+  const { messages } = await listMessages(api, chatId);
+  return messages.flatMap((message) => message.content.filter((part: any) => part.type === 'tool-result'));
+}

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecretKey } from '../../security/secret-box.js';
 import { apiClient, type ApiClient, waitFor } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
-import { createChat, listMessages, script, waitForIdle } from '../../../test/support/chat-helpers.js';
+import { createChat, script, toolResultParts, waitForIdle } from '../../../test/support/chat-helpers.js';
 import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../../../test/support/worker-process-control.js';
 
@@ -25,11 +25,6 @@ const MCP_TEMPLATE = {
   description: 'The test MCP server.',
   files: { '.mcp.json': JSON.stringify({ mcpServers: { fixture: { command: process.execPath, args: ['--import', TSX, FIXTURE_SERVER] } } }) },
 };
-
-async function toolResults(api: ApiClient, chatId: string): Promise<any[]> {
-  const { messages } = await listMessages(api, chatId);
-  return messages.flatMap((message) => message.content.filter((part: any) => part.type === 'tool-result'));
-}
 
 describe('workspace side effects across worker crashes', () => {
   let harness: Harness;
@@ -79,7 +74,7 @@ describe('workspace side effects across worker crashes', () => {
     expect(readFileSync(path.join(root, 'started.txt'), 'utf8')).toBe('started\n');
     expect(readFileSync(path.join(root, 'appended.txt'), 'utf8')).toBe('line\n');
     // The retried tool call attached to the same command and reports its real outcome.
-    const execute = (await toolResults(alice, chat.id)).find((part) => part.tool_name === 'execute');
+    const execute = (await toolResultParts(alice, chat.id)).find((part) => part.tool_name === 'execute');
     expect(execute).toMatchObject({ is_error: false, result: { success: true, exit_code: 0 } });
   });
 
@@ -90,7 +85,7 @@ describe('workspace side effects across worker crashes', () => {
       content: script({ steps: [{ toolCalls: [{ name: 'create_workspace', args: { template_id: 'plain' } }] }, { toolCalls: [{ name: 'execute', args: { command: 'sleep 300', run_in_background: true } }] }, { text: 'started' }] }),
     });
     await waitForIdle(alice, chat.id);
-    const started = (await toolResults(alice, chat.id)).find((part) => part.tool_name === 'execute');
+    const started = (await toolResultParts(alice, chat.id)).find((part) => part.tool_name === 'execute');
     const processId = started.result.background_process_id as string;
     expect(processId).toEqual(expect.any(String));
     await workers[0]!.kill();
@@ -100,7 +95,7 @@ describe('workspace side effects across worker crashes', () => {
       content: script({ steps: [{ toolCalls: [{ name: 'process_list', args: {} }] }, { toolCalls: [{ name: 'process_signal', args: { process_id: processId, signal: 'kill' } }] }, { text: 'stopped' }] }),
     });
     await waitForIdle(alice, chat.id);
-    const results = await toolResults(alice, chat.id);
+    const results = await toolResultParts(alice, chat.id);
     const listed = results.find((part) => part.tool_name === 'process_list');
     expect(listed.result.processes).toEqual([expect.objectContaining({ process_id: processId, running: true })]);
     expect(results.find((part) => part.tool_name === 'process_signal')).toMatchObject({ is_error: false, result: { process_id: processId, signalled: true } });
@@ -120,7 +115,7 @@ describe('workspace side effects across worker crashes', () => {
     workers.push(await spawnWorkerProcess(harness, toolLog, workspaces));
 
     expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
-    const call = (await toolResults(alice, chat.id)).find((part) => part.tool_name === 'fixture__sleep');
+    const call = (await toolResultParts(alice, chat.id)).find((part) => part.tool_name === 'fixture__sleep');
     expect(call).toMatchObject({ is_error: false, result: 'slept 4000 ms' });
     const { rows } = await harness.pool.query(`SELECT attempts FROM tool_call_ledger WHERE chat_id = $1 AND tool_name = 'fixture__sleep'`, [chat.id]);
     expect(rows[0].attempts).toBe(2);

@@ -14,7 +14,7 @@ import { WorkspaceTemplate } from '../../workspaces/workspace-template.js';
 import { ToolRegistry } from '../chat-tool.js';
 import { apiClient, type ApiClient } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
-import { createChat, listMessages, script, type ScriptInput, waitForIdle } from '../../../test/support/chat-helpers.js';
+import { createChat, script, type ScriptInput, toolResultParts, waitForIdle } from '../../../test/support/chat-helpers.js';
 import { NO_WORKSPACE_TEXT } from '../../workspaces/workspace-service.js';
 import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
 import { createWorkspaceTools } from './workspace-tools.js';
@@ -30,12 +30,9 @@ const TEMPLATES = [
   WorkspaceTemplate.parse({ name: 'broken', description: 'Its startup script fails.', startup_script: 'echo "cannot start" >&2; exit 3' }),
 ];
 
-/** The tool results of a chat, in order, as [tool name, result, is_error]. */
+/** The tool results of a chat, in order. */
 async function toolResults(api: ApiClient, chatId: string): Promise<Array<{ tool: string; result: any; isError: boolean }>> {
-  const { messages } = await listMessages(api, chatId);
-  return messages.flatMap((message) =>
-    message.content.filter((part: any) => part.type === 'tool-result').map((part: any) => ({ tool: part.tool_name, result: part.result, isError: part.is_error })),
-  );
+  return (await toolResultParts(api, chatId)).map((part) => ({ tool: part.tool_name, result: part.result, isError: part.is_error }));
 }
 
 async function runTurn(api: ApiClient, steps: ScriptInput['steps'], chatId?: string): Promise<string> {
