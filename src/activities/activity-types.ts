@@ -21,6 +21,11 @@ export interface LlmStepInput {
   chatId: string;
   turn: number;
   step: number;
+  /**
+   * The turn's user message is being stored in parallel (the send answers while this step
+   * starts): wait for the chat to reach `turn` instead of treating it as superseded.
+   */
+  awaitTurnStart?: boolean;
 }
 
 export interface LlmStepResult {

@@ -148,17 +148,38 @@ async function publishRetry(
   ]);
 }
 
+const TURN_START_POLL_MS = 3;
+const TURN_START_BUDGET_MS = 30_000;
+
+/**
+ * The first step of a turn whose user message is stored in parallel: waits until the chat has
+ * reached the turn (the message and the turn's model are in place). A send whose store was
+ * refused cancels the step, which its heartbeats hear; a store slower than the budget fails
+ * the attempt, and the retry waits again.
+ */
+async function untilTurnStarts(input: LlmStepInput, readTurn: () => Promise<{ turnCount: number } | undefined>, heartbeat: () => void, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + TURN_START_BUDGET_MS;
+  for (let chat = await readTurn(); chat !== undefined && chat.turnCount < input.turn; chat = await readTurn()) {
+    if (Date.now() > deadline) throw ApplicationFailure.retryable(`turn ${input.turn} has not started after ${TURN_START_BUDGET_MS} ms`, 'TurnNotStarted');
+    heartbeat();
+    // Cancelled: the send that started this turn was refused, and the turn rolled back.
+    if (signal.aborted) throw signal.reason;
+    await new Promise((resolve) => setTimeout(resolve, TURN_START_POLL_MS));
+  }
+}
+
 export function createLlmStepActivity(dependencies: LlmStepDependencies) {
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
     const context = Context.current();
     // Independent reads in parallel: time to first token is what users feel.
     const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
     const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames).catch((): McpToolOffer[] => []);
-    const [chat, finished, history] = await Promise.all([
-      dependencies.reads.getTurnContext(input.chatId),
-      dependencies.store.findAssistantStep(input),
-      dependencies.reads.loadPromptMessages(input.chatId),
-    ]);
+    const readStep = () =>
+      Promise.all([dependencies.reads.getTurnContext(input.chatId), dependencies.store.findAssistantStep(input), dependencies.reads.loadPromptMessages(input.chatId)]);
+    // Reads in parallel are not one snapshot: wait for the turn first, then read everything
+    // after the message's commit, or the prompt could miss the message that started the turn.
+    if (input.awaitTurnStart === true) await untilTurnStarts(input, () => dependencies.reads.getTurnContext(input.chatId), () => context.heartbeat({ step: input.step }), context.cancellationSignal);
+    const [chat, finished, history] = await readStep();
     if (chat === undefined || chat.turnCount !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
     const dynamicTools = DynamicTools.parse(chat.dynamicTools);
     const mcp = await discoveringMcp;

@@ -56,6 +56,26 @@ describe('chat races, failures and operator visibility', () => {
     expect(refusal).toMatchObject({ status: 404, message: 'Chat message not found.' });
   });
 
+  it('rolls back a turn whose first message the store refuses, and the next send runs normally', async () => {
+    const chat = await createChat(alice, { content: 'first', model_config_id: harness.echoModelId });
+    await waitForStatus(alice, chat.id, 'waiting');
+    const disabledModel = '0f0f0f0f-0000-4000-8000-000000000002';
+    await harness.pool.query(`INSERT INTO model_configs (id, provider, model, display_name, enabled) VALUES ($1, 'echo', 'echo', 'Disabled', false)`, [disabledModel]);
+    const commands = createChatCommands({ client: harness.client, taskQueue: harness.taskQueue });
+    // Skips the API's model check, as a config disabled between check and write would.
+    const refusal = await commands
+      .sendMessage(chat.id, { content: [{ type: 'text', text: 'refused' }], modelConfigId: disabledModel, busyBehavior: 'queue', clientMessageId: null, apiKeyId: null })
+      .catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ status: 400, message: 'Invalid model config ID.' });
+    const after = await waitForIdle(alice, chat.id);
+    expect(after).toMatchObject({ status: 'waiting', last_error: null });
+    const next = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: 'accepted', model_config_id: harness.echoModelId });
+    expect(next.body.queued).toBe(false);
+    await waitForIdle(alice, chat.id);
+    const { messages } = await listMessages(alice, chat.id);
+    expect(messages.map(textOf)).toEqual(['first', 'You said: first', 'accepted', 'You said: accepted']);
+  });
+
   it('ends a failed turn in error with a structured last_error, and the next send runs normally', async () => {
     const chat = await createChat(alice, { content: 'script:{not json' });
     const failed = await waitForStatus(alice, chat.id, 'error');

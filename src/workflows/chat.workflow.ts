@@ -97,6 +97,8 @@ const mcpPriming = proxyActivities<ChatActivities>({
   retry: { initialInterval: '1 second', maximumAttempts: 2 },
 });
 const PRIME_WORKSPACE_MCP = 'prime-workspace-mcp';
+/** A send to an idle chat starts its turn's first step while the message is being written. */
+const PARALLEL_FIRST_STEP = 'parallel-first-step';
 const WORKSPACE_STARTING_TOOLS: ReadonlySet<string> = new Set(['create_workspace', 'start_workspace']);
 
 export const TOOL_INTERRUPTED_TEXT = 'tool call was interrupted before it produced a result';
@@ -119,6 +121,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   let activeTurn: number | null = null;
   let toolResultsArrived = false;
   let lastModelConfigId: string | null = null;
+  /** A turn whose user message is being written while its first step starts (see sendMessage). */
+  let startingTurn: number | null = null;
 
   const publishVisibility = (): void => {
     upsertSearchAttributes([
@@ -218,7 +222,32 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         state.validateSend(send.clientMessageId);
         if (state.isIdle()) {
           const turn = state.turn + 1;
-          const inserted = await store.insertUserMessage({ chatId, turn, content: send.content, modelConfigId: send.modelConfigId, apiKeyId: send.apiKeyId ?? null });
+          const insert = () => store.insertUserMessage({ chatId, turn, content: send.content, modelConfigId: send.modelConfigId, apiKeyId: send.apiKeyId ?? null });
+          if (patched(PARALLEL_FIRST_STEP)) {
+            // The turn starts now: its first model step is scheduled in the same workflow task
+            // as the message's write and waits for it, so the first token does not wait for
+            // the send's answer. A refused write rolls the turn back before it did anything.
+            const before = { status: state.status, pendingToolCalls: state.pendingToolCalls };
+            state.turn = turn;
+            state.status = 'running';
+            state.pendingToolCalls = [];
+            startingTurn = turn;
+            let inserted: Awaited<ReturnType<typeof insert>>;
+            try {
+              inserted = await insert();
+            } catch (error) {
+              if (state.turn === turn) {
+                state.turn = turn - 1;
+                state.status = before.status;
+                state.pendingToolCalls = before.pendingToolCalls;
+                if (activeTurn === turn) turnScope?.cancel();
+              }
+              throw error;
+            }
+            lastModelConfigId = inserted.modelConfigId;
+            return respond(send.clientMessageId, { queued: false, messageId: inserted.messageId, queuedMessageId: null });
+          }
+          const inserted = await insert();
           state.turn = turn;
           state.status = 'running';
           state.pendingToolCalls = [];
@@ -403,7 +432,10 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     for (let step = 1; step <= MAX_CHAT_STEPS; step++) {
       if (state.turn !== turn) return { kind: 'handed-over' };
       if (state.status === 'interrupting') return { kind: 'interrupted' };
-      const result = await model.llmStep.executeWithOptions({ ...MODEL_ACTIVITY_OPTIONS, summary: `LLM step ${step} · turn ${turn}` }, [{ chatId, turn, step }]);
+      const awaitTurnStart = step === 1 && startingTurn === turn;
+      const result = await model.llmStep.executeWithOptions({ ...MODEL_ACTIVITY_OPTIONS, summary: `LLM step ${step} · turn ${turn}` }, [
+        { chatId, turn, step, ...(awaitTurnStart ? { awaitTurnStart } : {}) },
+      ]);
       if (!result.accepted) return { kind: 'handed-over' };
       if (result.toolCalls.length === 0) return { kind: 'completed' };
       const outcomes = await runToolCalls(turn, result.toolCalls);

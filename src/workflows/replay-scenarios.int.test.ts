@@ -50,7 +50,7 @@ describe('chat workflow scenarios (with replay histories)', () => {
     }
   }
 
-  it('plain turn', async () => {
+  it('plain turn, then a message to the idle chat', async () => {
     const chat = await createChat(alice, { content: script({ steps: [{ text: 'plain answer', reasoning: 'thinking' }] }) });
     await waitForStatus(alice, chat.id, 'waiting');
     const { messages } = await listMessages(alice, chat.id);
@@ -58,6 +58,12 @@ describe('chat workflow scenarios (with replay histories)', () => {
       { type: 'reasoning', text: 'thinking' },
       { type: 'text', text: 'plain answer' },
     ]);
+    // A second message to the now idle chat starts its turn while the message is stored.
+    const second = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: script({ steps: [{ text: 'second answer' }] }) });
+    expect(second.body.queued).toBe(false);
+    await waitForIdle(alice, chat.id);
+    const after = await listMessages(alice, chat.id);
+    expect(after.messages.map(textOf).slice(2)).toEqual([expect.stringContaining('second answer'), 'second answer']);
     await checkReplay(chat.id, 'plain-turn');
   });
 
