@@ -9,6 +9,7 @@ import { type Pool } from '../db/pool.js';
 import { createModelResolver, type KeyOpener, type ModelResolver } from '../llm/model-registry.js';
 import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
+import { createTitleActivities } from './chat-titles.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { StreamWriter } from './part-publisher.js';
 import { createRunToolActivity } from './run-tool.activity.js';
@@ -29,6 +30,11 @@ export interface ActivityDependencies {
   tools?: ToolRegistry;
   /** The chats' MCP tools (workspace servers through their agents, remote servers). */
   mcp?: ChatMcpTools;
+  /**
+   * Whether titles and turn labels ask a model (default true). Off, chats keep their fallback
+   * title and get the fixed labels; tests that count a provider's requests turn it off.
+   */
+  modelSideCalls?: boolean;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -36,7 +42,9 @@ export function createActivities(dependencies: ActivityDependencies) {
   const reads = createChatReads(dependencies.pool);
   const tools = dependencies.tools ?? new ToolRegistry();
   const streamWriter = new StreamWriter(dependencies.streamPool ?? dependencies.pool);
+  const resolveModel = dependencies.resolveModel ?? createModelResolver(dependencies.secretBox);
   return {
+    ...createTitleActivities({ pool: dependencies.pool, resolveModel, modelCalls: dependencies.modelSideCalls ?? true }),
     createChatRecord: store.createChat,
     insertUserMessage: store.insertUserMessage,
     enqueueMessage: store.enqueueMessage,
@@ -53,7 +61,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       pool: dependencies.pool,
       store,
       reads,
-      resolveModel: dependencies.resolveModel ?? createModelResolver(dependencies.secretBox),
+      resolveModel,
       tools,
       ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
       createPartPublisher: (chatId) => streamWriter.publisherFor(chatId),

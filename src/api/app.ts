@@ -9,6 +9,7 @@ import { type Logger } from '../logger.js';
 import { createChatCommands } from '../temporal/chat-client.js';
 import { createAiSdkRouter } from './ai-sdk-routes.js';
 import { createAdminRouter } from './admin-routes.js';
+import { createSettingsRouter } from './settings-routes.js';
 import { createUsageRouter } from './usage-routes.js';
 import { createFileRouter } from './file-routes.js';
 import { createUserKeyRouter } from './user-key-routes.js';
@@ -59,6 +60,7 @@ export function createApp(dependencies: ApiDependencies): Express {
   app.use(
     '/api/v1',
     createAdminRouter({ catalogue, usage }),
+    createSettingsRouter({ pool: dependencies.pool }),
     createUsageRouter({ usage }),
     createFileRouter({ files: createChatFiles(dependencies.pool) }),
     createUserKeyRouter({ catalogue }),

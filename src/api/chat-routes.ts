@@ -11,6 +11,7 @@ import { type ChatCommands } from '../temporal/chat-client.js';
 import { type UsageLedger } from '../db/usage.js';
 import { createChatFiles, type ChatFiles } from '../db/chat-files.js';
 import { MAX_FILES_PER_MESSAGE } from '../domain/chat-file.js';
+import { fallbackChatTitle, partsText } from '../domain/chat-title.js';
 import { type Logger } from '../logger.js';
 import { currentUser } from './auth.js';
 import { chatIdFor } from './chat-id.js';
@@ -56,14 +57,9 @@ async function toParts(files: ChatFiles, ownerId: string, content: InputContent)
   });
 }
 
-/** The fallback title: the first six words of the message, at most 80 characters. */
+/** The fallback title of a chat created from `parts` (see `fallbackChatTitle`). */
 export function fallbackTitle(parts: ChatMessagePart[]): string {
-  const text = parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join(' ').trim();
-  if (text === '') return 'New Chat';
-  const words = text.split(/\s+/);
-  const title = words.slice(0, 6).join(' ');
-  const truncated = words.length > 6 ? `${title}…` : title;
-  return truncated.length > 80 ? `${truncated.slice(0, 79)}…` : truncated;
+  return fallbackChatTitle(partsText(parts));
 }
 
 function encodeCursor(row: ChatRow): string {
@@ -175,6 +171,15 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     if (body.mcp_server_ids !== undefined) await assertUsableMcpServers(mcpServers, body.mcp_server_ids);
     const { workspace_id: workspaceId, mcp_server_ids: mcpServerIds, ...fields } = body;
     await commands.updateChat(chat.id, { ...fields, ...(workspaceId === undefined ? {} : { workspaceId }), ...(mcpServerIds === undefined ? {} : { mcpServerIds }) });
+    response.json(chatFromRow((await reads.getChat(chat.id))!));
+  });
+
+  // Runs as the chat workflow's Update (the model call is an activity on a worker); the API
+  // only checks ownership and spend. 409 while another regeneration of this chat runs.
+  router.post('/chats/:chatId/title/regenerate', async (request, response) => {
+    const chat = await ownedChat(request);
+    await checkSpend(request);
+    await commands.regenerateTitle(chat.id, currentUser(request).apiKeyId);
     response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 

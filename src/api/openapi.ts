@@ -17,6 +17,7 @@ import {
   UserProviderKey,
 } from '../domain/provider.js';
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
+import { SetTitleModelRequest } from '../domain/chat-title.js';
 import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 import { Workspace } from '../domain/workspace.js';
 import { AvailableMcpServer, CreateMcpServerRequest, McpServer, McpUserTokenStatus, SetMcpUserTokenRequest, UpdateMcpServerRequest } from '../domain/mcp-server.js';
@@ -75,6 +76,7 @@ const components = {
   UsageLimit,
   UsageLimitList,
   SetUsageLimitRequest,
+  SetTitleModelRequest,
   UsageReport,
   ChatFile,
   UserProviderKeyList,
@@ -153,6 +155,10 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/chats/{chatId}/messages/{messageId}': {
         parameters: [chatId, integerPath('messageId')],
         patch: operation('Edit a user message: later messages are dropped and the chat reruns.', { '200': { description: 'The replacement message.', ...json('ChatMessage') }, '400': error('Not a user message, or invalid input.') }, { requestBody: { required: true, ...json('EditMessageRequest') } }),
+      },
+      '/api/v1/chats/{chatId}/title/regenerate': {
+        parameters: [chatId],
+        post: operation('Regenerate the title from the first user turn and the last three turns, and store it.', { '200': { description: 'The chat with its new title.', ...json('Chat') }, '409': error('Title generation is already in progress (or no model can write titles), or spend limit reached.'), '502': error('The model gave no usable title.') }),
       },
       '/api/v1/chats/{chatId}/interrupt': {
         parameters: [chatId],
@@ -260,6 +266,10 @@ export function createOpenApiDocument(): Record<string, unknown> {
         parameters: [uuidPath('id')],
         patch: operation('Admin: change a model config.', { '200': { description: 'The model config.', ...json('ModelConfig') }, '400': error('Invalid input.'), ...admin }, { requestBody: { required: true, ...json('UpdateModelConfigRequest') } }),
         delete: operation('Admin: delete a model config, or disable it when messages use it.', { '204': { description: 'Deleted.' }, '200': { description: 'In use: disabled instead.' }, ...admin }),
+      },
+      '/api/v1/settings/title-model': {
+        get: operation('Admin: the model config that writes titles and turn labels (null: each chat\'s own model).', { '200': { description: 'The setting.', ...json('SetTitleModelRequest') }, ...admin }),
+        put: operation('Admin: pin the title model (null unpins it).', { '200': { description: 'The setting.', ...json('SetTitleModelRequest') }, '400': error('Not an enabled model config.'), ...admin }, { requestBody: { required: true, ...json('SetTitleModelRequest') } }),
       },
       '/api/v1/usage-limits': { get: operation('Admin: list spend limits.', { '200': { description: 'Limits.', ...json('UsageLimitList') }, ...admin }) },
       '/api/v1/usage-limits/default': {

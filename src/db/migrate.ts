@@ -13,6 +13,7 @@ import { sql as providerResponseId } from './migrations/0007-provider-response-i
 import { sql as providerTools } from './migrations/0008-provider-tools.js';
 import { sql as workspaces } from './migrations/0009-workspaces.js';
 import { sql as mcpServers } from './migrations/0010-mcp-servers.js';
+import { sql as titlesAndSummaries } from './migrations/0011-titles-and-summaries.js';
 
 export interface Migration {
   version: number;
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'provider-tools', sql: providerTools },
   { version: 9, name: 'workspaces', sql: workspaces },
   { version: 10, name: 'mcp-servers', sql: mcpServers },
+  { version: 11, name: 'titles-and-summaries', sql: titlesAndSummaries },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -1,6 +1,6 @@
 /**
  * The watch feed: one log per user of chat-level changes (created, status, title, archived,
- * last error), each event carrying the chat as it is after the change. Appended inside the
+ * last error, turn summary), each event carrying the chat as it is after the change. Appended inside the
  * transaction that makes the change; `seq` comes from the user's row, so a user's log commits
  * in order with no gaps, and a NOTIFY `<user id>:<seq>` wakes the API processes.
  */
@@ -10,7 +10,7 @@ import { runBeforeCommit, type Queryable } from './pool.js';
 
 export const WATCH_EVENTS_CHANNEL = 'chatd_watch_events';
 
-export type WatchKind = 'created' | 'status_change' | 'title_change' | 'archive_change';
+export type WatchKind = 'created' | 'status_change' | 'title_change' | 'archive_change' | 'summary_change';
 
 /**
  * Appends a watch event carrying the chat row as the transaction leaves it. Deferred to just

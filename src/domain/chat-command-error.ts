@@ -20,6 +20,9 @@ export const CHAT_COMMAND_ERRORS = {
   MissingToolResult: { status: 400, message: 'Missing tool result.' },
   UnexpectedToolResult: { status: 400, message: 'Unexpected tool result.' },
   ChatNotFound: { status: 404, message: 'Chat not found.' },
+  TitleGenerationInProgress: { status: 409, message: 'Title generation is already in progress.' },
+  TitleGenerationFailed: { status: 502, message: 'Title generation failed.', detail: 'The model gave no usable title; the chat keeps its title.' },
+  TitleGenerationUnavailable: { status: 409, message: 'No model is available to generate a title.', detail: 'The chat has no usable model (the built-in echo model cannot write titles) and no title model is set.' },
 } as const;
 
 export type ChatCommandErrorKind = keyof typeof CHAT_COMMAND_ERRORS;

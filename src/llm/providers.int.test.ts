@@ -35,7 +35,8 @@ const providerNames = new Map<ProviderKind, string>();
 
 beforeAll(async () => {
   fake = await startFakeLlmServer();
-  harness = await startHarness({ activityDependencies: { tools: new ToolRegistry(createTestTools()), startupTimeoutMs: STARTUP_TIMEOUT_MS } });
+  // Titles and turn labels would send the fake providers requests of their own: off here.
+  harness = await startHarness({ activityDependencies: { tools: new ToolRegistry(createTestTools()), startupTimeoutMs: STARTUP_TIMEOUT_MS, modelSideCalls: false } });
   admin = apiClient(harness.apiUrl, harness.admin.key);
   alice = apiClient(harness.apiUrl, harness.alice.key);
   for (const kind of ['openai', 'openai-chat', 'anthropic', 'openai-compatible'] as const) {

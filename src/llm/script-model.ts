@@ -28,7 +28,13 @@ export const ScriptStep = z.object({
 });
 export type ScriptStep = z.infer<typeof ScriptStep>;
 
-export const Script = z.object({ steps: z.array(ScriptStep).min(1) });
+export const Script = z.object({
+  steps: z.array(ScriptStep).min(1),
+  /** What a title request answers (as `{"title": …}` when asked for JSON); absent, title requests fail. */
+  title: z.string().optional(),
+  /** What a turn status label request answers; absent, label requests fail. */
+  summary: z.string().optional(),
+});
 export type Script = z.infer<typeof Script>;
 
 /** Builds the user message that makes the script model play `script`. */
@@ -63,6 +69,12 @@ export class ScriptModel extends BuiltinStreamModel {
   }
 
   protected async *parts(options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
+    // chatd passes side requests (titles, turn labels) the chat's script and their purpose.
+    const side = options.providerOptions?.script as { purpose?: string; source?: string } | undefined;
+    if (side?.purpose === 'title' || side?.purpose === 'turn-label') {
+      yield* this.sideAnswer(side.purpose, side.source ?? '', options);
+      return;
+    }
     const source = lastUserText(options.prompt);
     if (!source.startsWith(SCRIPT_PREFIX)) throw new ScriptError(`script model: the user message must start with "${SCRIPT_PREFIX}"`);
     let script: Script;
@@ -108,5 +120,26 @@ export class ScriptModel extends BuiltinStreamModel {
       finishReason: { unified: step.toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
       usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(text + step.reasoning)),
     };
+  }
+
+  /** A title or turn label request: the script's `title` or `summary`, as JSON when asked for JSON. */
+  private async *sideAnswer(purpose: 'title' | 'turn-label', source: string, options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
+    const parsed = source.startsWith(SCRIPT_PREFIX) ? Script.safeParse(safeJson(source.slice(SCRIPT_PREFIX.length))) : undefined;
+    const answer = parsed?.success === true ? (purpose === 'title' ? parsed.data.title : parsed.data.summary) : undefined;
+    if (answer === undefined) throw new ScriptError(`script model: the script has no ${purpose === 'title' ? 'title' : 'summary'}`);
+    const text = options.responseFormat?.type === 'json' ? JSON.stringify(purpose === 'title' ? { title: answer } : { label: answer }) : answer;
+    yield { type: 'stream-start', warnings: [] };
+    yield { type: 'text-start', id: 'text-0' };
+    yield { type: 'text-delta', id: 'text-0', delta: text };
+    yield { type: 'text-end', id: 'text-0' };
+    yield { type: 'finish', finishReason: { unified: 'stop', raw: undefined }, usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(text)) };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

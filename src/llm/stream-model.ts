@@ -88,7 +88,21 @@ export abstract class BuiltinStreamModel implements LanguageModelV3 {
     return { stream };
   }
 
-  async doGenerate(): Promise<LanguageModelV3GenerateResult> {
-    throw new Error(`${this.provider} models only stream`);
+  /** The same parts, collected: text and tool calls, the finish reason and usage. */
+  async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    let text = '';
+    const calls: LanguageModelV3GenerateResult['content'] = [];
+    let finish: Extract<LanguageModelV3StreamPart, { type: 'finish' }> | undefined;
+    for await (const part of this.parts(options)) {
+      if (part.type === 'text-delta') text += part.delta;
+      else if (part.type === 'tool-call') calls.push(part);
+      else if (part.type === 'finish') finish = part;
+    }
+    return {
+      content: [...(text === '' ? [] : [{ type: 'text' as const, text }]), ...calls],
+      finishReason: finish?.finishReason ?? { unified: 'stop', raw: undefined },
+      usage: finish?.usage ?? usageOf(0, 0),
+      warnings: [],
+    };
   }
 }

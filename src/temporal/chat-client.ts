@@ -21,6 +21,7 @@ import {
   editMessageUpdate,
   interruptUpdate,
   promoteQueuedUpdate,
+  regenerateTitleUpdate,
   sendMessageUpdate,
   submitToolResultsUpdate,
   updateChatUpdate,
@@ -93,6 +94,9 @@ export function createChatCommands(options: ChatCommandsOptions) {
     submitToolResults: (chatId: string, results: ToolResultInput[]): Promise<void> =>
       run(() => handle(chatId).executeUpdate(submitToolResultsUpdate, { args: [{ results }] })),
     updateChat: (chatId: string, input: UpdateChatInput): Promise<void> => run(() => handle(chatId).executeUpdate(updateChatUpdate, { args: [input] })),
+    /** Regenerates the title (409 while another regeneration of the chat runs); `apiKeyId` pays. */
+    regenerateTitle: (chatId: string, apiKeyId: string | null): Promise<{ title: string }> =>
+      run(() => handle(chatId).executeUpdate(regenerateTitleUpdate, { args: [{ apiKeyId }] })),
   };
 }
 

@@ -40,6 +40,7 @@ import {
   editMessageUpdate,
   interruptUpdate,
   promoteQueuedUpdate,
+  regenerateTitleUpdate,
   sendMessageUpdate,
   submitToolResultsUpdate,
   updateChatUpdate,
@@ -99,6 +100,16 @@ const mcpPriming = proxyActivities<ChatActivities>({
 const PRIME_WORKSPACE_MCP = 'prime-workspace-mcp';
 /** A send to an idle chat starts its turn's first step while the message is being written. */
 const PARALLEL_FIRST_STEP = 'parallel-first-step';
+/**
+ * Side calls (the generated title, turn status labels): started without waiting, so a turn
+ * never waits for them; they never fail (they log and fall back), and continue-as-new waits
+ * for them. Each is new in recorded histories, hence the patches.
+ */
+const sideCalls = proxyActivities<ChatActivities>({ startToCloseTimeout: '2 minutes', retry: { initialInterval: '1 second', maximumAttempts: 2 } });
+const GENERATE_TITLE = 'generate-title';
+const TURN_SUMMARY = 'turn-summary';
+/** A title regeneration asked for by the owner: one attempt, its refusal goes back to the API. */
+const titleRegeneration = proxyActivities<ChatActivities>({ startToCloseTimeout: '90 seconds', retry: { maximumAttempts: 1 } });
 const WORKSPACE_STARTING_TOOLS: ReadonlySet<string> = new Set(['create_workspace', 'start_workspace']);
 
 export const TOOL_INTERRUPTED_TEXT = 'tool call was interrupted before it produced a result';
@@ -123,6 +134,24 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   let lastModelConfigId: string | null = null;
   /** A turn whose user message is being written while its first step starts (see sendMessage). */
   let startingTurn: number | null = null;
+  /** Side calls started and not yet finished; continue-as-new waits for none. */
+  let sideCallsRunning = 0;
+
+  /** Starts a side call without waiting for it, outside any turn's cancellation scope. */
+  const startSideCall = (call: () => Promise<unknown>): void => {
+    sideCallsRunning++;
+    void CancellationScope.nonCancellable(call)
+      .catch(() => undefined)
+      .finally(() => {
+        sideCallsRunning--;
+      });
+  };
+
+  /** Asks for the status label of `turn` once the chat stands in `state` (not awaited). */
+  const summarizeTurn = (turn: number, state: 'waiting' | 'pending' | 'requires_action' | 'error', final: boolean): void => {
+    if (!patched(TURN_SUMMARY)) return;
+    startSideCall(() => sideCalls.summarizeTurn({ chatId, turn, state, final }));
+  };
 
   const publishVisibility = (): void => {
     upsertSearchAttributes([
@@ -398,6 +427,9 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     }),
   );
 
+  // Not under the lock: a regeneration changes no workflow state, and may take seconds.
+  setHandler(regenerateTitleUpdate, ({ apiKeyId }) => titleRegeneration.regenerateChatTitle({ chatId, apiKeyId }));
+
   setHandler(chatViewQuery, () => ({ ...state.snapshot(), turnActive: activeTurn !== null }));
 
   /** Runs the calls of one step: built-in tools in parallel, results in call order. */
@@ -456,6 +488,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
             pendingToolCalls: dynamicCalls.map((call) => ({ tool_call_id: call.toolCallId, tool_name: call.toolName, args: call.args })),
           });
           publishVisibility();
+          summarizeTurn(turn, 'requires_action', false);
           return true;
         });
         if (!waiting) return { kind: 'handed-over' };
@@ -470,6 +503,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
             state.settledTurn = turn;
             await setStatus('error', { lastError: { message: DYNAMIC_TOOL_TIMEOUT_TEXT, kind: 'timeout', retryable: false } });
             publishVisibility();
+            summarizeTurn(turn, 'error', true);
           });
           return { kind: 'handed-over' };
         }
@@ -491,10 +525,13 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     if (outcome.kind !== 'completed') await store.insertSyntheticToolResults({ chatId, turn, text: TOOL_INTERRUPTED_TEXT });
     if (outcome.kind === 'failed') {
       await setStatus('error', { lastError: outcome.error });
+      summarizeTurn(turn, 'error', true);
     } else if (!state.archived && state.queue.length > 0) {
       await promoteHead();
+      summarizeTurn(turn, 'pending', true);
     } else {
       await setStatus('waiting', { lastError: null });
+      summarizeTurn(turn, 'waiting', true);
     }
     publishVisibility();
   };
@@ -508,6 +545,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     if (!state.hasPendingTurn()) break;
     const turn = state.turn;
     activeTurn = turn;
+    // The chat's first turn: propose a title from its message, alongside the turn.
+    if (turn === 1 && patched(GENERATE_TITLE)) startSideCall(() => sideCalls.generateChatTitle({ chatId, turn }));
     turnScope = new CancellationScope();
     let outcome: TurnOutcome;
     try {
@@ -521,6 +560,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   }
 
   // Only reached when idle and Temporal suggests a fresh history: carry everything over.
+  // Side calls finish first (they only ever run in runs that recorded their patches).
+  await condition(() => sideCallsRunning === 0);
   await condition(allHandlersFinished);
   await continueAsNew<typeof chatWorkflow>({ ...input, state: state.snapshot() });
 }

@@ -114,4 +114,6 @@ export const deleteQueuedUpdate = defineUpdate<void, [{ queuedId: number }]>('de
 export const interruptUpdate = defineUpdate<void, []>('interrupt');
 export const submitToolResultsUpdate = defineUpdate<void, [{ results: ToolResultInput[] }]>('submitToolResults');
 export const updateChatUpdate = defineUpdate<void, [UpdateChatInput]>('updateChat');
+/** Regenerates the chat's title from its conversation; `apiKeyId` is charged for the call. */
+export const regenerateTitleUpdate = defineUpdate<{ title: string }, [{ apiKeyId: string | null }]>('regenerateTitle');
 export const chatViewQuery = defineQuery<ChatView>('chatView');

@@ -1,0 +1,33 @@
+/**
+ * Service-wide settings (admin only). `title-model`: the model config that writes chat titles
+ * and turn status labels; unset (null), each chat's own model does.
+ */
+import { Router } from 'express';
+import { SetTitleModelRequest } from '../domain/chat-title.js';
+import { createChatTitles } from '../db/chat-titles.js';
+import { type Pool } from '../db/pool.js';
+import { requireAdmin } from './admin-routes.js';
+import { HttpError } from './http-error.js';
+import { parseRequest } from './validate.js';
+
+export function createSettingsRouter(dependencies: { pool: Pool }): Router {
+  const router = Router();
+  const titles = createChatTitles(dependencies.pool);
+  router.use('/settings', requireAdmin);
+
+  router.get('/settings/title-model', async (_request, response) => {
+    response.json({ model_config_id: await titles.getTitleModelConfigId() });
+  });
+
+  router.put('/settings/title-model', async (request, response) => {
+    const body = parseRequest(SetTitleModelRequest, request.body);
+    if (body.model_config_id !== null) {
+      const { rows } = await dependencies.pool.query('SELECT 1 FROM model_configs WHERE id = $1 AND enabled', [body.model_config_id]);
+      if (rows.length === 0) throw new HttpError(400, 'Invalid model config ID.', 'Use the id of an enabled model config.');
+    }
+    await titles.setTitleModelConfigId(body.model_config_id);
+    response.json({ model_config_id: body.model_config_id });
+  });
+
+  return router;
+}
