@@ -14,7 +14,6 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { generateText, Output } from 'ai';
 import { z } from 'zod';
-import { type Usage } from '../domain/chat.js';
 import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-command-error.js';
 import {
   DEFAULT_FALLBACK_TURN_LABEL,
@@ -32,10 +31,10 @@ import {
   type TitleTurn,
   type TurnLabelState,
 } from '../domain/chat-title.js';
-import { costMicros } from '../domain/provider.js';
 import { createChatTitles, type ConversationMessage } from '../db/chat-titles.js';
 import { type Pool } from '../db/pool.js';
 import { type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
+import { stepUsage } from '../llm/step-usage.js';
 
 /** How long one side call may take (the reference's 30 s). */
 export const SIDE_CALL_TIMEOUT_MS = 30_000;
@@ -115,15 +114,7 @@ export function createTitleActivities(dependencies: TitleActivityDependencies) {
       abortSignal: AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(SIDE_CALL_TIMEOUT_MS)]),
       providerOptions: { script: { purpose: request.field === 'title' ? 'title' : 'turn-label', source: request.scriptSource } },
     });
-    const usage: Usage = {
-      input_tokens: result.totalUsage.inputTokens ?? 0,
-      output_tokens: result.totalUsage.outputTokens ?? 0,
-      reasoning_tokens: result.totalUsage.outputTokenDetails?.reasoningTokens ?? 0,
-      cache_read_tokens: result.totalUsage.inputTokenDetails?.cacheReadTokens ?? 0,
-      cache_write_tokens: result.totalUsage.inputTokenDetails?.cacheWriteTokens ?? 0,
-      cost_micros: 0,
-    };
-    usage.cost_micros = costMicros(usage, request.model.prices ?? {});
+    const usage = stepUsage(result.totalUsage, request.model.prices ?? {});
     await titles.recordSideUsage({ chatId: request.chatId, key: request.usageKey, modelConfigId: request.model.id, usage, apiKeyId: request.apiKeyId, text: result.text });
     let structured: unknown;
     try {

@@ -17,11 +17,11 @@ import { type ChatStore } from '../db/chat-store.js';
 import { type MessageRow } from '../db/chat-rows.js';
 import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
 import { providerOptionsKey, providerToolsFor, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
-import { costMicros } from '../domain/provider.js';
 import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
 import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { attachmentLimitError } from '../llm/attachment-limits.js';
+import { stepUsage } from '../llm/step-usage.js';
 import { type ChatMcpTools, type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
@@ -342,15 +342,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
             break;
           case 'finish-step':
             finishReason = part.finishReason;
-            usage = {
-              input_tokens: part.usage.inputTokens ?? 0,
-              output_tokens: part.usage.outputTokens ?? 0,
-              reasoning_tokens: part.usage.outputTokenDetails?.reasoningTokens ?? 0,
-              cache_read_tokens: part.usage.inputTokenDetails?.cacheReadTokens ?? 0,
-              cache_write_tokens: part.usage.inputTokenDetails?.cacheWriteTokens ?? 0,
-              cost_micros: 0,
-            };
-            usage.cost_micros = costMicros(usage, prices);
+            usage = stepUsage(part.usage, prices);
             terminated = isTerminalFinish(part.finishReason, part.rawFinishReason);
             providerResponseId = responseIdOf(part.providerMetadata);
             break;
