@@ -8,6 +8,7 @@ import { createChatStore } from '../db/chat-store.js';
 import { type Pool } from '../db/pool.js';
 import { createModelResolver, type KeyOpener, type ModelResolver } from '../llm/model-registry.js';
 import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
+import { createAdvisorTool } from '../tools/advisor/advisor-tool.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createTitleActivities } from './chat-titles.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
@@ -40,9 +41,12 @@ export interface ActivityDependencies {
 export function createActivities(dependencies: ActivityDependencies) {
   const store = createChatStore(dependencies.pool);
   const reads = createChatReads(dependencies.pool);
-  const tools = dependencies.tools ?? new ToolRegistry();
   const streamWriter = new StreamWriter(dependencies.streamPool ?? dependencies.pool);
   const resolveModel = dependencies.resolveModel ?? createModelResolver(dependencies.secretBox);
+  const createPartPublisher = (chatId: string) => streamWriter.publisherFor(chatId);
+  // The built-in advisor comes first, so a configured tool of the same name replaces it.
+  const advisor = createAdvisorTool({ pool: dependencies.pool, resolveModel, createPartPublisher });
+  const tools = new ToolRegistry([advisor, ...(dependencies.tools?.all() ?? [])]);
   return {
     ...createTitleActivities({ pool: dependencies.pool, resolveModel, modelCalls: dependencies.modelSideCalls ?? true }),
     createChatRecord: store.createChat,
@@ -64,7 +68,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       resolveModel,
       tools,
       ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
-      createPartPublisher: (chatId) => streamWriter.publisherFor(chatId),
+      createPartPublisher,
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
     }),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools, ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }) }),

@@ -174,6 +174,11 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     // Independent reads in parallel: time to first token is what users feel.
     const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
     const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames).catch((): McpToolOffer[] => []);
+    // Tools offered only to some chats (the advisor) are checked alongside the reads; a check
+    // that fails leaves that tool out of this step.
+    const offeredBuiltins = Promise.all(
+      dependencies.tools.all().map(async (builtin) => (builtin.offered === undefined || (await builtin.offered(input.chatId).catch(() => false)) ? [builtin] : [])),
+    ).then((lists) => lists.flat());
     const readStep = () =>
       Promise.all([dependencies.reads.getTurnContext(input.chatId), dependencies.store.findAssistantStep(input), dependencies.reads.loadPromptMessages(input.chatId)]);
     // Reads in parallel are not one snapshot: wait for the turn first, then read everything
@@ -208,7 +213,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     if (tooLarge !== undefined) throw failure(tooLarge);
 
     const toolSet: ToolSet = {};
-    for (const builtin of dependencies.tools.all()) {
+    for (const builtin of await offeredBuiltins) {
       // The model writes a tool's input, so it sees the input side of any transform.
       toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
     }

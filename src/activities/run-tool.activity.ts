@@ -53,6 +53,7 @@ export function createRunToolActivity(dependencies: { pool: Pool; tools: ToolReg
     try {
       const result = await executeTool(tool, input.args, {
         chatId: input.chatId,
+        turn: input.turn,
         toolCallId: input.toolCallId,
         signal: context.cancellationSignal,
         heartbeat: () => context.heartbeat(),

@@ -17,6 +17,7 @@ import {
   UserProviderKey,
 } from '../domain/provider.js';
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
+import { AdvisorSettings } from '../domain/advisor.js';
 import { SetTitleModelRequest } from '../domain/chat-title.js';
 import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 import { Workspace } from '../domain/workspace.js';
@@ -77,6 +78,7 @@ const components = {
   UsageLimitList,
   SetUsageLimitRequest,
   SetTitleModelRequest,
+  AdvisorSettings,
   UsageReport,
   ChatFile,
   UserProviderKeyList,
@@ -270,6 +272,10 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/settings/title-model': {
         get: operation('Admin: the model config that writes titles and turn labels (null: each chat\'s own model).', { '200': { description: 'The setting.', ...json('SetTitleModelRequest') }, ...admin }),
         put: operation('Admin: pin the title model (null unpins it).', { '200': { description: 'The setting.', ...json('SetTitleModelRequest') }, '400': error('Not an enabled model config.'), ...admin }, { requestBody: { required: true, ...json('SetTitleModelRequest') } }),
+      },
+      '/api/v1/settings/advisor': {
+        get: operation('Admin: the advisor tool settings (off by default).', { '200': { description: 'The settings.', ...json('AdvisorSettings') }, ...admin }),
+        put: operation('Admin: enable or configure the advisor tool for root chats.', { '200': { description: 'The settings.', ...json('AdvisorSettings') }, '400': error('Invalid input or not an enabled model config.'), ...admin }, { requestBody: { required: true, ...json('AdvisorSettings') } }),
       },
       '/api/v1/usage-limits': { get: operation('Admin: list spend limits.', { '200': { description: 'Limits.', ...json('UsageLimitList') }, ...admin }) },
       '/api/v1/usage-limits/default': {

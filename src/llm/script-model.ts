@@ -34,6 +34,8 @@ export const Script = z.object({
   title: z.string().optional(),
   /** What a turn status label request answers; absent, label requests fail. */
   summary: z.string().optional(),
+  /** What an `advisor` tool call answers (streamed in `chunks` deltas); absent, advisor calls fail. */
+  advice: z.string().optional(),
 });
 export type Script = z.infer<typeof Script>;
 
@@ -71,7 +73,7 @@ export class ScriptModel extends BuiltinStreamModel {
   protected async *parts(options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
     // chatd passes side requests (titles, turn labels) the chat's script and their purpose.
     const side = options.providerOptions?.script as { purpose?: string; source?: string } | undefined;
-    if (side?.purpose === 'title' || side?.purpose === 'turn-label') {
+    if (side?.purpose === 'title' || side?.purpose === 'turn-label' || side?.purpose === 'advisor') {
       yield* this.sideAnswer(side.purpose, side.source ?? '', options);
       return;
     }
@@ -122,15 +124,19 @@ export class ScriptModel extends BuiltinStreamModel {
     };
   }
 
-  /** A title or turn label request: the script's `title` or `summary`, as JSON when asked for JSON. */
-  private async *sideAnswer(purpose: 'title' | 'turn-label', source: string, options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
+  /**
+   * A side request: the script's `title`, `summary` or `advice` (titles and labels as JSON when
+   * asked for JSON; advice in three deltas, so it streams).
+   */
+  private async *sideAnswer(purpose: 'title' | 'turn-label' | 'advisor', source: string, options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
     const parsed = source.startsWith(SCRIPT_PREFIX) ? Script.safeParse(safeJson(source.slice(SCRIPT_PREFIX.length))) : undefined;
-    const answer = parsed?.success === true ? (purpose === 'title' ? parsed.data.title : parsed.data.summary) : undefined;
-    if (answer === undefined) throw new ScriptError(`script model: the script has no ${purpose === 'title' ? 'title' : 'summary'}`);
-    const text = options.responseFormat?.type === 'json' ? JSON.stringify(purpose === 'title' ? { title: answer } : { label: answer }) : answer;
+    const field = purpose === 'title' ? 'title' : purpose === 'turn-label' ? 'summary' : 'advice';
+    const answer = parsed?.success === true ? parsed.data[field] : undefined;
+    if (answer === undefined) throw new ScriptError(`script model: the script has no ${field}`);
+    const text = purpose !== 'advisor' && options.responseFormat?.type === 'json' ? JSON.stringify(purpose === 'title' ? { title: answer } : { label: answer }) : answer;
     yield { type: 'stream-start', warnings: [] };
     yield { type: 'text-start', id: 'text-0' };
-    yield { type: 'text-delta', id: 'text-0', delta: text };
+    for (const piece of purpose === 'advisor' ? splitInto(text, 3) : [text]) yield { type: 'text-delta', id: 'text-0', delta: piece };
     yield { type: 'text-end', id: 'text-0' };
     yield { type: 'finish', finishReason: { unified: 'stop', raw: undefined }, usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(text)) };
   }

@@ -7,6 +7,8 @@ import { type z } from 'zod';
 
 export interface ToolContext {
   chatId: string;
+  /** The turn the call belongs to. */
+  turn: number;
   toolCallId: string;
   signal: AbortSignal;
   heartbeat: () => void;
@@ -28,6 +30,11 @@ export interface ChatTool {
    * crash is not run again; the model is told it may or may not have taken effect.
    */
   idempotent: boolean;
+  /**
+   * Whether the tool is offered to the model in this chat (default: always). A tool not offered
+   * may still be called by a model that guesses it; its `execute` refuses then.
+   */
+  offered?(chatId: string): Promise<boolean>;
   execute(input: unknown, context: ToolContext): Promise<ToolResult>;
 }
 

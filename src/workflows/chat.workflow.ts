@@ -32,6 +32,7 @@ import type { ChatActivities } from '../activities/index.js';
 import { type StepToolCall, type ToolOutcome } from '../activities/activity-types.js';
 import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, type ChatError, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
 import { CHAT_COMMAND_ERRORS } from '../domain/chat-command-error.js';
+import { breaksExclusiveRule, exclusiveRuleText } from '../domain/advisor.js';
 import { ChatState, refuse } from './chat-state.js';
 import {
   chatViewQuery,
@@ -106,6 +107,11 @@ const PARALLEL_FIRST_STEP = 'parallel-first-step';
  * for them. Each is new in recorded histories, hence the patches.
  */
 const sideCalls = proxyActivities<ChatActivities>({ startToCloseTimeout: '2 minutes', retry: { initialInterval: '1 second', maximumAttempts: 2 } });
+/**
+ * A step that calls an exclusive tool (`advisor`) together with other tools runs none of them:
+ * each call gets its error result and the turn goes on. New in recorded histories, hence the patch.
+ */
+const EXCLUSIVE_TOOLS = 'exclusive-tools';
 const GENERATE_TITLE = 'generate-title';
 const TURN_SUMMARY = 'turn-summary';
 /** A title regeneration asked for by the owner: one attempt, its refusal goes back to the API. */
@@ -470,6 +476,11 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
       ]);
       if (!result.accepted) return { kind: 'handed-over' };
       if (result.toolCalls.length === 0) return { kind: 'completed' };
+      if (breaksExclusiveRule(result.toolCalls) && patched(EXCLUSIVE_TOOLS)) {
+        const refused = result.toolCalls.map((call) => ({ toolCallId: call.toolCallId, toolName: call.toolName, result: exclusiveRuleText(call.toolName), isError: true }));
+        await store.recordToolResults({ chatId, turn, results: refused });
+        continue;
+      }
       const outcomes = await runToolCalls(turn, result.toolCalls);
       await store.recordToolResults({ chatId, turn, results: outcomes });
       // A workspace that just came up may still be starting its MCP servers: wait for them

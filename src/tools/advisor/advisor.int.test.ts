@@ -1,0 +1,140 @@
+/**
+ * The `advisor` tool end to end: real Temporal, PostgreSQL and API, the built-in script model
+ * (its script's `advice` answers the advisor's nested call), and a test tool with a side effect.
+ */
+import { wrapLanguageModel } from 'ai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { readChatEvents } from '../../db/chat-events.js';
+import { EXCLUSIVE_TOOL_ALONE_TEXT, EXCLUSIVE_TOOL_SIBLING_TEXT } from '../../domain/advisor.js';
+import { createModelResolver, type ModelResolver } from '../../llm/model-registry.js';
+import { ToolRegistry } from '../chat-tool.js';
+import { apiClient, type ApiClient } from '../../../test/support/http.js';
+import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { createChat, script, toolResultParts, waitForIdle } from '../../../test/support/chat-helpers.js';
+
+describe('the advisor tool', () => {
+  let harness: Harness;
+  let alice: ApiClient;
+  let admin: ApiClient;
+  /** Calls of the side-effect tool, by its `label` argument. */
+  const marked: string[] = [];
+  /** The tool names offered to the model, per model call (the chat's steps only: side calls have no tools). */
+  const offered: string[][] = [];
+
+  beforeAll(async () => {
+    const markTool = {
+      name: 'mark',
+      description: 'Records a label.',
+      inputSchema: z.object({ label: z.string() }),
+      idempotent: true,
+      execute: async (input: unknown) => {
+        marked.push((input as { label: string }).label);
+        return { result: 'marked', isError: false };
+      },
+    };
+    let base: ModelResolver | undefined;
+    const resolveModel: ModelResolver = (record) =>
+      wrapLanguageModel({
+        model: (base ??= createModelResolver(harness.secretBox))(record) as never,
+        middleware: {
+          specificationVersion: 'v3',
+          transformParams: async ({ params }) => {
+            if (params.tools !== undefined) offered.push(params.tools.map((tool) => tool.name));
+            return params;
+          },
+        },
+      });
+    harness = await startHarness({ activityDependencies: { tools: new ToolRegistry([markTool]), resolveModel, modelSideCalls: false } });
+    alice = apiClient(harness.apiUrl, harness.alice.key);
+    admin = apiClient(harness.apiUrl, harness.admin.key);
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  beforeEach(() => {
+    offered.length = 0;
+  });
+
+  const configure = async (settings: Record<string, unknown>): Promise<void> => {
+    const response = await admin.raw('PUT', '/api/v1/settings/advisor', settings);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+  };
+
+  it('is admin-only settings, off by default', async () => {
+    expect((await alice.get('/api/v1/settings/advisor')).status).toBe(403);
+    expect((await alice.raw('PUT', '/api/v1/settings/advisor', { enabled: true })).status).toBe(403);
+    expect((await admin.get('/api/v1/settings/advisor')).body).toEqual({ enabled: false, model_config_id: null, max_output_tokens: 16_384, max_uses_per_turn: 0 });
+    expect((await admin.raw('PUT', '/api/v1/settings/advisor', { enabled: true, max_uses_per_turn: -1 })).status).toBe(400);
+  });
+
+  it('answers with streamed advice, and the cap gives limit_reached with no uses left', async () => {
+    await configure({ enabled: true, max_uses_per_turn: 1 });
+    const chat = await createChat(alice, {
+      content: script({
+        steps: [{ toolCalls: [{ name: 'advisor', args: { question: 'Which fix?' } }] }, { toolCalls: [{ name: 'advisor', args: { question: 'And again?' } }] }, { text: 'Done.' }],
+        advice: 'Fix the migration first, then the cache.',
+      }),
+    });
+    await waitForIdle(alice, chat.id);
+    const results = await toolResultParts(alice, chat.id);
+    expect(results).toHaveLength(2);
+    expect(results[0].is_error).toBe(false);
+    expect(results[0].result).toEqual({ advice: 'Fix the migration first, then the cache.', remaining_uses: 0 });
+    expect(results[1].is_error).toBe(true);
+    expect(results[1].result).toEqual({ limit_reached: true, remaining_uses: 0 });
+    expect(offered[0]).toContain('advisor');
+    // The advice streamed as tool-result deltas before the result was stored.
+    const events = await readChatEvents(harness.pool, chat.id, 0);
+    const parts = events.flatMap((event) => (event.type === 'message_part' && event.payload.role === 'tool' ? [event.payload.part as { type: string; result_delta?: string }] : []));
+    const deltas = parts.filter((part) => part.type === 'tool-result' && part.result_delta !== undefined);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((part) => part.result_delta).join('')).toBe('Fix the migration first, then the cache.');
+    // Its usage is charged to the key that started the turn.
+    const { rows } = await harness.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM chat_messages WHERE chat_id = $1 AND idempotency_key LIKE 'advisor:%' AND api_key_id IS NOT NULL`, [chat.id]);
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('runs neither call of a step that calls advisor with another tool', async () => {
+    await configure({ enabled: true });
+    const chat = await createChat(alice, {
+      content: script({
+        steps: [{ toolCalls: [{ name: 'advisor', args: { question: 'Safe?' } }, { name: 'mark', args: { label: 'mixed' } }] }, { text: 'Understood.' }],
+        advice: 'unused',
+      }),
+    });
+    const settled = await waitForIdle(alice, chat.id);
+    expect(settled.status).toBe('waiting');
+    const results = await toolResultParts(alice, chat.id);
+    expect(results.map((part) => [part.tool_name, part.result, part.is_error])).toEqual([
+      ['advisor', EXCLUSIVE_TOOL_ALONE_TEXT, true],
+      ['mark', EXCLUSIVE_TOOL_SIBLING_TEXT, true],
+    ]);
+    expect(marked).not.toContain('mixed');
+  });
+
+  it('is not offered when disabled, nor in a child chat', async () => {
+    await configure({ enabled: false });
+    const disabled = await createChat(alice, { content: script({ steps: [{ toolCalls: [{ name: 'advisor', args: { question: 'Hm?' } }] }, { text: 'ok' }], advice: 'x' }) });
+    await waitForIdle(alice, disabled.id);
+    expect(offered[0]).not.toContain('advisor');
+    expect(offered[0]).toContain('mark');
+    expect((await toolResultParts(alice, disabled.id))[0]).toMatchObject({ result: 'advisor is not available in this chat', is_error: true });
+
+    await configure({ enabled: true });
+    const parent = await createChat(alice, { content: script({ steps: [{ text: 'parent' }] }) });
+    const child = await createChat(alice, { content: script({ steps: [{ text: 'first' }] }) });
+    await waitForIdle(alice, parent.id);
+    await waitForIdle(alice, child.id);
+    await harness.pool.query('UPDATE chats SET parent_chat_id = $1 WHERE id = $2', [parent.id, child.id]);
+    offered.length = 0;
+    const sent = await alice.post(`/api/v1/chats/${child.id}/messages`, { content: script({ steps: [{ toolCalls: [{ name: 'advisor', args: { question: 'Hm?' } }] }, { text: 'ok' }], advice: 'x' }) });
+    expect(sent.status, JSON.stringify(sent.body)).toBeLessThan(300);
+    await waitForIdle(alice, child.id);
+    expect(offered.length).toBeGreaterThan(0);
+    expect(offered.every((names) => !names.includes('advisor'))).toBe(true);
+    expect((await toolResultParts(alice, child.id)).at(-1)).toMatchObject({ tool_name: 'advisor', result: 'advisor is not available in this chat', is_error: true });
+  });
+});
