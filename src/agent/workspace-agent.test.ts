@@ -14,11 +14,12 @@ import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { findFreePort } from '../dev/process-tree.js';
-import { AgentClient, AgentRequestError, AgentUnreachableError } from './agent-client.js';
+import { AgentClient, AgentUnreachableError } from './agent-client.js';
 import { AgentRoutes, OUTPUT_CAP_BYTES, type AgentInfo } from './agent-protocol.js';
 import { agentInfoPath, waitForAgentReady } from './agent-state.js';
 import { EARLIER_RUN_ERROR } from './command-executions.js';
 import { spawnAgent } from './spawn-agent.js';
+import { requestError } from '../../test/support/agent-request-error.js';
 
 const execFileAsync = promisify(execFile);
 const SECRET_NAME = 'CHATD_SECRET_KEY';
@@ -73,15 +74,6 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function requestError(work: Promise<unknown>): Promise<AgentRequestError> {
-  const error = await work.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof AgentRequestError)) throw new Error(`expected an AgentRequestError, got ${String(error)}`);
-  return error;
 }
 
 const previousSecret = process.env[SECRET_NAME];

@@ -14,6 +14,7 @@ import { AgentClient, AgentRequestError } from './agent-client.js';
 import { type McpServerInfo, type McpToolsList } from './agent-protocol.js';
 import { waitForAgentReady } from './agent-state.js';
 import { spawnAgent } from './spawn-agent.js';
+import { requestError } from '../../test/support/agent-request-error.js';
 
 const FIXTURE_SERVER = fileURLToPath(new URL('../../test/fixtures/test-mcp-server.ts', import.meta.url));
 const EVERYTHING_SERVER = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
@@ -109,15 +110,6 @@ function isReady(name: string): (list: McpToolsList) => boolean {
 async function serverPid(agent: TestAgent, server: string): Promise<number> {
   const result = await agent.client.callMcpTool({ server, tool: 'pid', arguments: {}, timeoutMs: 5_000 });
   return Number((result.content[0] as { text: string }).text);
-}
-
-async function requestError(work: Promise<unknown>): Promise<AgentRequestError> {
-  const error = await work.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof AgentRequestError)) throw new Error(`expected an AgentRequestError, got ${String(error)}`);
-  return error;
 }
 
 describe.concurrent('the MCP servers of a workspace agent', () => {

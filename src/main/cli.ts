@@ -24,7 +24,7 @@ import { parseSecretKey, SecretBox } from '../security/secret-box.js';
 import { ensureDevelopmentApiKey, ensureDevelopmentModels, ensureDevelopmentSecretKey } from './dev-setup.js';
 import { createChatTools } from './chat-tools.js';
 import { createChatWorker } from './worker.js';
-import { loadWorkspaceTemplates } from '../workspaces/workspace-template.js';
+import { loadWorkspaceTemplates, type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 
 const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
@@ -81,21 +81,29 @@ function secretBoxOption(key: string | undefined): { secretBox?: SecretBox } {
   return key === undefined ? {} : { secretBox: new SecretBox(parseSecretKey(key)) };
 }
 
+/** The API server's options from the configuration, for `chatd api` and `chatd start` alike. */
+function apiServerOptions(
+  config: Config,
+  parts: { pool: Pool; temporalClient: Client; logger: Logger; databaseUrl: string; secrets: { secretBox?: SecretBox }; templates: WorkspaceTemplate[] },
+): Parameters<typeof startApiServer>[0] {
+  return {
+    pool: parts.pool,
+    temporalClient: parts.temporalClient,
+    logger: parts.logger,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    host: config.CHATD_HTTP_HOST,
+    port: config.CHATD_HTTP_PORT,
+    databaseUrl: parts.databaseUrl,
+    ...parts.secrets,
+    templates: parts.templates,
+  };
+}
+
 async function runApi(config: Config, logger: Logger): Promise<void> {
   const templates = loadWorkspaceTemplates(config.CHATD_TEMPLATES_FILE);
   const pool = createPool(requireDatabaseUrl(config));
   const temporalClient = await connectClient(config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-  const api = await startApiServer({
-    pool,
-    temporalClient,
-    logger,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    host: config.CHATD_HTTP_HOST,
-    port: config.CHATD_HTTP_PORT,
-    databaseUrl: requireDatabaseUrl(config),
-    ...secretBoxOption(config.CHATD_SECRET_KEY),
-    templates,
-  });
+  const api = await startApiServer(apiServerOptions(config, { pool, temporalClient, logger, databaseUrl: requireDatabaseUrl(config), secrets: secretBoxOption(config.CHATD_SECRET_KEY), templates }));
   logger.info({ url: api.url }, 'chatd API listening');
   onShutdown(logger, [() => pool.end(), () => temporalClient.connection.close(), () => api.close()]);
 }
@@ -194,17 +202,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       await connection.close();
     });
 
-    const api = await startApiServer({
-      pool,
-      temporalClient,
-      logger,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      host: config.CHATD_HTTP_HOST,
-      port: config.CHATD_HTTP_PORT,
-      databaseUrl,
-      ...secrets,
-      templates,
-    });
+    const api = await startApiServer(apiServerOptions(config, { pool, temporalClient, logger, databaseUrl, secrets, templates }));
     stops.push(() => api.close());
     process.stdout.write(
       [

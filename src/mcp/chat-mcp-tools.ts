@@ -10,7 +10,7 @@ import { AgentRequestError, AgentUnreachableError } from '../agent/agent-client.
 import { type Pool } from '../db/pool.js';
 import { type ToolResult } from '../tools/chat-tool.js';
 import { assignMcpToolNames } from './mcp-tool-names.js';
-import { type WorkspaceMcpCatalogue } from './workspace-mcp-catalogue.js';
+import { type WorkspaceMcpCatalogue, type WorkspaceMcpListing } from './workspace-mcp-catalogue.js';
 
 export const WORKSPACE_MCP_CALL_TIMEOUT_MS = 60_000;
 
@@ -55,6 +55,11 @@ export class ChatMcpTools {
 
   /** Every MCP tool of the chat, named so that none takes a name in `reserved`. */
   async discover(chatId: string, reserved: ReadonlySet<string>): Promise<McpDiscovery> {
+    return (await this.collect(chatId, reserved)).discovery;
+  }
+
+  /** The discovery, with the workspace listing it came from (whose agent client calls go to). */
+  private async collect(chatId: string, reserved: ReadonlySet<string>): Promise<{ discovery: McpDiscovery; workspace: WorkspaceMcpListing | undefined }> {
     const [workspace, remote] = await Promise.all([
       this.dependencies.workspace.discover(chatId).catch(() => undefined),
       this.discoverRemote(chatId),
@@ -70,7 +75,7 @@ export class ChatMcpTools {
       })),
     ];
     const names = assignMcpToolNames(entries, new Set(reserved));
-    return {
+    const discovery = {
       tools: entries.map((entry, index) => ({
         name: names[index]!,
         description: entry.description ?? `${entry.tool} (MCP server ${entry.server})`,
@@ -79,6 +84,7 @@ export class ChatMcpTools {
       })),
       warnings: remote.warnings.map((warning) => ({ server: warning.slug, message: warning.message })),
     };
+    return { discovery, workspace };
   }
 
   /** After a workspace was created or started: waits (bounded) for its MCP servers to list tools. */
@@ -88,7 +94,8 @@ export class ChatMcpTools {
 
   /** Calls the chat's MCP tool `name`; undefined when the chat has no such tool (now). */
   async call(chatId: string, name: string, args: unknown, reserved: ReadonlySet<string>, signal?: AbortSignal): Promise<ToolResult | undefined> {
-    const offer = (await this.discover(chatId, reserved)).tools.find((tool) => tool.name === name);
+    const { discovery, workspace } = await this.collect(chatId, reserved);
+    const offer = discovery.tools.find((tool) => tool.name === name);
     if (offer === undefined) return undefined;
     const argumentsObject = typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
     const route = offer.route;
@@ -101,8 +108,8 @@ export class ChatMcpTools {
         return { result: `MCP server ${route.slug} could not run ${route.tool}: ${error instanceof Error ? error.message : String(error)}`, isError: true };
       }
     }
-    const listing = await this.dependencies.workspace.discover(chatId);
-    if (listing === undefined) return { result: `The workspace's MCP server ${route.server} is not reachable: the workspace agent does not answer.`, isError: true };
+    // The offer came from this listing, so its agent is there.
+    const listing = workspace!;
     try {
       return mcpToolResult(await listing.client.callMcpTool({ server: route.server, tool: route.tool, arguments: argumentsObject, timeoutMs: WORKSPACE_MCP_CALL_TIMEOUT_MS }));
     } catch (error) {
