@@ -5,8 +5,12 @@
 import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
 import { type CreateChatInput, type UpdateChatInput } from '../workflows/definitions.js';
 
-/** How the workflow must treat one tool call of a step. */
-export type ToolCallDisposition = 'builtin' | 'dynamic' | 'inactive' | 'unknown';
+/**
+ * How the workflow must treat one tool call of a step: run it (`builtin`), wait for the client
+ * (`dynamic`), start a sub-agent chat as a child workflow (`spawn`), or answer it with an error
+ * (`inactive`: gated off in this chat's role; `unknown`).
+ */
+export type ToolCallDisposition = 'builtin' | 'dynamic' | 'spawn' | 'inactive' | 'unknown';
 
 export interface StepToolCall {
   toolCallId: string;
@@ -50,6 +54,18 @@ export interface RunToolInput {
   toolName: string;
   args: unknown;
 }
+
+export interface PrepareSubAgentInput {
+  chatId: string;
+  turn: number;
+  toolCallId: string;
+  args: unknown;
+}
+
+/** What the workflow does with a `spawn_agent` call: answer it with a refusal, or start the child. */
+export type PrepareSubAgentResult =
+  | { kind: 'refused'; result: string }
+  | { kind: 'ready'; childChatId: string; create: CreateChatInput; result: Record<string, unknown> };
 
 export interface TurnScoped {
   chatId: string;

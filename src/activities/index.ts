@@ -8,7 +8,12 @@ import { createChatStore } from '../db/chat-store.js';
 import { type Pool } from '../db/pool.js';
 import { createModelResolver, type KeyOpener, type ModelResolver } from '../llm/model-registry.js';
 import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
+import { createSubAgentReads } from '../db/sub-agents.js';
+import { createChatCommands } from '../temporal/chat-client.js';
 import { createAdvisorTool } from '../tools/advisor/advisor-tool.js';
+import { createAskUserQuestionTool } from '../tools/plan/ask-user-question-tool.js';
+import { createSubAgentPreparer } from '../tools/subagents/spawn-agent.js';
+import { createSubAgentTools } from '../tools/subagents/sub-agent-tools.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createTitleActivities } from './chat-titles.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
@@ -44,9 +49,11 @@ export function createActivities(dependencies: ActivityDependencies) {
   const streamWriter = new StreamWriter(dependencies.streamPool ?? dependencies.pool);
   const resolveModel = dependencies.resolveModel ?? createModelResolver(dependencies.secretBox);
   const createPartPublisher = (chatId: string) => streamWriter.publisherFor(chatId);
-  // The built-in advisor comes first, so a configured tool of the same name replaces it.
+  // Built-ins come first, so a configured tool of the same name replaces one.
   const advisor = createAdvisorTool({ pool: dependencies.pool, resolveModel, createPartPublisher });
-  const tools = new ToolRegistry([advisor, ...(dependencies.tools?.all() ?? [])]);
+  // Sub-agent tools steer children through their workflows, with the worker's own client.
+  const subAgentTools = createSubAgentTools({ db: dependencies.pool, commands: () => createChatCommands({ client: Context.current().client, taskQueue: Context.current().info.taskQueue }) });
+  const tools = new ToolRegistry([advisor, createAskUserQuestionTool(), ...subAgentTools, ...(dependencies.tools?.all() ?? [])]);
   return {
     ...createTitleActivities({ pool: dependencies.pool, resolveModel, modelCalls: dependencies.modelSideCalls ?? true }),
     createChatRecord: store.createChat,
@@ -71,6 +78,8 @@ export function createActivities(dependencies: ActivityDependencies) {
       createPartPublisher,
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
     }),
+    /** Checks a `spawn_agent` call and describes the child chat the workflow then starts. */
+    prepareSubAgent: createSubAgentPreparer(createSubAgentReads(dependencies.pool)),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools, ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }) }),
     /** Waits (up to 30 s) for a just created or started workspace's MCP servers to list tools. */
     async primeWorkspaceMcp(input: { chatId: string }): Promise<number> {

@@ -24,7 +24,11 @@ import { attachmentLimitError } from '../llm/attachment-limits.js';
 import { stepUsage } from '../llm/step-usage.js';
 import { type ChatMcpTools, type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
-import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
+import { ADVISOR_TOOL_NAME } from '../domain/advisor.js';
+import { builtinToolAllowed, dynamicToolsAllowed, mcpToolsAllowed, stopsTurnAfter, type ChatRole } from '../domain/tool-policy.js';
+import { SPAWN_AGENT_TOOL_NAME } from '../domain/sub-agents.js';
+import { chatdSystemPrompt } from '../prompt/system-prompt.js';
+import { type LlmStepInput, type LlmStepResult, type StepToolCall, type ToolCallDisposition } from './activity-types.js';
 import { type PartPublisher } from './part-publisher.js';
 import { StepContent } from './step-content.js';
 
@@ -81,20 +85,39 @@ function responseIdOf(metadata: Record<string, Record<string, unknown>> | undefi
 /** Stream parts that count as the model's first chunk (the SDK's own start parts do not). */
 const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delta', 'reasoning-start', 'reasoning-delta', 'tool-input-start', 'tool-call', 'finish-step', 'error']);
 
+/** The tools of one step: what the model may call, by kind, in the chat's role. */
+interface StepTools {
+  tools: ToolRegistry;
+  role: ChatRole;
+  dynamicNames: ReadonlySet<string>;
+  mcpNames: ReadonlySet<string>;
+}
+
+function dispositionOf(name: string, step: StepTools): ToolCallDisposition {
+  const builtin = step.tools.get(name);
+  if (builtin !== undefined) {
+    // The workflow starts sub-agents itself (child workflows); a sub-agent asking is refused there.
+    if (name === SPAWN_AGENT_TOOL_NAME) return 'spawn';
+    return builtinToolAllowed(name, step.role) ? 'builtin' : 'inactive';
+  }
+  // MCP tools run through runTool like built-ins; it finds them again by name.
+  if (step.mcpNames.has(name)) return 'builtin';
+  return step.dynamicNames.has(name) ? 'dynamic' : 'unknown';
+}
+
 /** Tells the workflow what to do with each call the step made. */
-function classifyCalls(content: ChatMessagePart[], tools: ToolRegistry, dynamicNames: Set<string>, mcpNames: ReadonlySet<string>): StepToolCall[] {
+function classifyCalls(content: ChatMessagePart[], step: StepTools): StepToolCall[] {
   return content.flatMap((part) => {
     // Provider-executed calls (web search) already ran at the provider: nothing to dispatch.
     if (part.type !== 'tool-call' || part.provider_executed === true) return [];
-    const builtin = tools.get(part.tool_name);
-    // MCP tools run through runTool like built-ins; it finds them again by name.
-    const disposition = builtin !== undefined || mcpNames.has(part.tool_name) ? 'builtin' : dynamicNames.has(part.tool_name) ? 'dynamic' : 'unknown';
-    return [{ toolCallId: part.tool_call_id, toolName: part.tool_name, args: part.args, disposition, stopAfter: builtin?.stopAfter === true }];
+    const disposition = dispositionOf(part.tool_name, step);
+    const stopAfter = disposition === 'builtin' && (step.tools.get(part.tool_name)?.stopAfter === true || stopsTurnAfter(part.tool_name, step.role));
+    return [{ toolCallId: part.tool_call_id, toolName: part.tool_name, args: part.args, disposition, stopAfter }];
   });
 }
 
-function resultFromMessage(row: MessageRow, tools: ToolRegistry, dynamicNames: Set<string>, mcpNames: ReadonlySet<string>): LlmStepResult {
-  const toolCalls = classifyCalls(row.content, tools, dynamicNames, mcpNames);
+function resultFromMessage(row: MessageRow, step: StepTools): LlmStepResult {
+  const toolCalls = classifyCalls(row.content, step);
   return { accepted: true, messageId: row.id, toolCalls, finishReason: toolCalls.length > 0 ? 'tool-calls' : 'stop' };
 }
 
@@ -186,12 +209,15 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     if (input.awaitTurnStart === true) await untilTurnStarts(input, () => dependencies.reads.getTurnContext(input.chatId), () => context.heartbeat({ step: input.step }), context.cancellationSignal);
     const [chat, finished, history] = await readStep();
     if (chat === undefined || chat.turnCount !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-    const dynamicTools = DynamicTools.parse(chat.dynamicTools);
-    const mcp = await discoveringMcp;
+    const { role } = chat;
+    // The gating matrix: plan mode and read-only sub-agents get fewer tools.
+    const dynamicTools = dynamicToolsAllowed(role) ? DynamicTools.parse(chat.dynamicTools) : [];
+    const mcp = mcpToolsAllowed(role) ? await discoveringMcp : [];
     const mcpNames = new Set(mcp.map((offer) => offer.name));
     const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => !builtinNames.has(name) && !mcpNames.has(name)));
+    const stepTools: StepTools = { tools: dependencies.tools, role, dynamicNames, mcpNames };
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
-    if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames, mcpNames);
+    if (finished !== undefined) return resultFromMessage(finished, stepTools);
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     // Every model call is attributed to the key that started the turn; without one, none is made.
@@ -213,7 +239,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     if (tooLarge !== undefined) throw failure(tooLarge);
 
     const toolSet: ToolSet = {};
-    for (const builtin of await offeredBuiltins) {
+    const activeBuiltins = (await offeredBuiltins).filter((builtin) => builtinToolAllowed(builtin.name, role));
+    for (const builtin of activeBuiltins) {
       // The model writes a tool's input, so it sees the input side of any transform.
       toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
     }
@@ -254,6 +281,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const openStream = () =>
       streamText({
         model,
+        system: chatdSystemPrompt({ role, advisor: activeBuiltins.some((builtin) => builtin.name === ADVISOR_TOOL_NAME) }),
         messages: toModelMessages(chain?.messages ?? history, files),
         tools: toolSet,
         maxRetries: 0,
@@ -278,7 +306,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       if (!terminated) throw new StreamIncompleteError('The model stream ended before it finished.');
       const row = await persist(content.complete());
       if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-      return { ...resultFromMessage(row, dependencies.tools, dynamicNames, mcpNames), finishReason };
+      return { ...resultFromMessage(row, stepTools), finishReason };
     } catch (error) {
       await publisher.flush().catch(() => undefined);
       if (context.cancellationSignal.aborted) {

@@ -6,6 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { type Pool } from '../db/pool.js';
+import { readChatRole } from '../db/chat-role.js';
 import { z } from 'zod';
 import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
 import { type ChatTool, executeTool, type ToolRegistry } from '../tools/chat-tool.js';
@@ -57,6 +58,7 @@ export function createRunToolActivity(dependencies: { pool: Pool; tools: ToolReg
         toolCallId: input.toolCallId,
         signal: context.cancellationSignal,
         heartbeat: () => context.heartbeat(),
+        role: memoize(() => readChatRole(dependencies.pool, input.chatId)),
       });
       await complete(dependencies.pool, input, result.result, result.isError);
       return outcome(result.result, result.isError);
@@ -64,6 +66,11 @@ export function createRunToolActivity(dependencies: { pool: Pool; tools: ToolReg
       clearInterval(heartbeat);
     }
   };
+}
+
+function memoize<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= read());
 }
 
 async function complete(pool: Pool, input: RunToolInput, result: unknown, isError: boolean): Promise<void> {

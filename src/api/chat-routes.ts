@@ -137,6 +137,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       apiKeyId: currentUser(request).apiKeyId,
       workspaceId: body.workspace_id ?? null,
       mcpServerIds: body.mcp_server_ids ?? [],
+      ...(body.plan_mode === undefined ? {} : { planMode: body.plan_mode }),
     });
     const created = await reads.getChat(chatId);
     if (created === undefined) throw new Error(`chat ${chatId} was created but cannot be read`);
@@ -149,6 +150,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       ownerId: currentUser(request).id,
       ...(query.archived === undefined ? {} : { archived: query.archived }),
       ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.parent_chat_id === undefined ? {} : { parentChatId: query.parent_chat_id }),
       labels: parseLabelFilters(query.label),
       ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
       limit: query.limit + 1,
@@ -167,10 +169,18 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const body = parseRequest(UpdateChatRequest, request.body);
     if (body.archived === true && chat.archived) throw new HttpError(400, 'Chat is already archived.');
     if (body.archived === false && !chat.archived) throw new HttpError(400, 'Chat is not archived.');
+    if (body.archived === false && chat.parent_chat_id !== null && (await reads.getChat(chat.parent_chat_id))?.archived === true) {
+      throw new HttpError(400, 'Cannot unarchive a sub-agent chat while its parent chat is archived.', 'Unarchive the parent chat first.');
+    }
     if (typeof body.workspace_id === 'string') await assertWorkspaceOwned(dependencies.pool, currentUser(request).id, body.workspace_id);
     if (body.mcp_server_ids !== undefined) await assertUsableMcpServers(mcpServers, body.mcp_server_ids);
-    const { workspace_id: workspaceId, mcp_server_ids: mcpServerIds, ...fields } = body;
-    await commands.updateChat(chat.id, { ...fields, ...(workspaceId === undefined ? {} : { workspaceId }), ...(mcpServerIds === undefined ? {} : { mcpServerIds }) });
+    const { workspace_id: workspaceId, mcp_server_ids: mcpServerIds, plan_mode: planMode, ...fields } = body;
+    await commands.updateChat(chat.id, {
+      ...fields,
+      ...(workspaceId === undefined ? {} : { workspaceId }),
+      ...(mcpServerIds === undefined ? {} : { mcpServerIds }),
+      ...(planMode === undefined ? {} : { planMode }),
+    });
     response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 
@@ -205,6 +215,7 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
       busyBehavior: body.busy_behavior ?? 'queue',
       clientMessageId: body.client_message_id ?? null,
       apiKeyId: currentUser(request).apiKeyId,
+      ...(body.plan_mode === undefined ? {} : { planMode: body.plan_mode }),
     });
     const message = result.messageId === null ? undefined : await reads.getMessage(chat.id, result.messageId);
     const queued = result.queuedMessageId === null ? undefined : await reads.getQueued(chat.id, result.queuedMessageId);

@@ -45,6 +45,8 @@ export const CreateChatRequest = z.strictObject({
   /** A workspace of the caller's to bind the chat to. */
   workspace_id: WorkspaceId.optional(),
   mcp_server_ids: McpServerIds.optional(),
+  /** Start in plan mode: the agent investigates and proposes a plan instead of changing things. */
+  plan_mode: z.boolean().optional(),
 });
 export type CreateChatRequest = z.infer<typeof CreateChatRequest>;
 
@@ -55,6 +57,8 @@ export const SendMessageRequest = z.strictObject({
   model_config_id: ModelConfigId.optional(),
   busy_behavior: BusyBehavior.optional(),
   client_message_id: ClientMessageId.optional(),
+  /** Plan mode for the turn this message starts, and the chat's from then on; absent keeps it. */
+  plan_mode: z.boolean().optional(),
 });
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 
@@ -74,8 +78,9 @@ export const UpdateChatRequest = z
     workspace_id: WorkspaceId.nullable().optional(),
     /** Replaces the chat's MCP servers; [] removes them all. */
     mcp_server_ids: McpServerIds.optional(),
+    plan_mode: z.boolean().optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'Send at least one of title, archived, labels, workspace_id, mcp_server_ids.');
+  .refine((body) => Object.keys(body).length > 0, 'Send at least one of title, archived, labels, workspace_id, mcp_server_ids, plan_mode.');
 export type UpdateChatRequest = z.infer<typeof UpdateChatRequest>;
 
 export const SubmitToolResultsRequest = z.strictObject({
@@ -93,6 +98,8 @@ export const ListChatsQuery = z.strictObject({
   archived: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
   status: z.enum(['waiting', 'running', 'interrupting', 'requires_action', 'error']).optional(),
   label: z.union([z.string(), z.array(z.string())]).optional(),
+  /** Only the sub-agent chats of this chat. */
+  parent_chat_id: z.uuid('parent_chat_id must be a UUID.').optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });

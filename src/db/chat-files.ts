@@ -1,10 +1,11 @@
 /** Uploaded files: stored in PostgreSQL, read back by their owner and by model steps. */
 import { randomUUID } from 'node:crypto';
-import { ChatFile } from '../domain/chat-file.js';
+import { ChatFile, type ChatFileKind } from '../domain/chat-file.js';
 import { type Queryable } from './pool.js';
 
 interface FileRow {
   id: string;
+  kind: string;
   name: string;
   media_type: string;
   size_bytes: number;
@@ -15,10 +16,10 @@ const fileFromRow = (row: FileRow): ChatFile => ChatFile.parse({ ...row, created
 
 export function createChatFiles(db: Queryable) {
   return {
-    async insert(input: { ownerId: string; name: string; mediaType: string; data: Buffer }): Promise<ChatFile> {
+    async insert(input: { ownerId: string; name: string; mediaType: string; data: Buffer; kind?: ChatFileKind }): Promise<ChatFile> {
       const { rows } = await db.query<FileRow>(
-        'INSERT INTO chat_files (id, owner_id, name, media_type, size_bytes, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, name, media_type, size_bytes, created_at',
-        [randomUUID(), input.ownerId, input.name, input.mediaType, input.data.length, input.data],
+        'INSERT INTO chat_files (id, owner_id, name, media_type, size_bytes, data, kind) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, kind, name, media_type, size_bytes, created_at',
+        [randomUUID(), input.ownerId, input.name, input.mediaType, input.data.length, input.data, input.kind ?? 'upload'],
       );
       return fileFromRow(rows[0]!);
     },
@@ -26,12 +27,12 @@ export function createChatFiles(db: Queryable) {
     /** The owner's files among `ids`, by id; others' and unknown ids are simply absent. */
     async ownedFiles(ownerId: string, ids: readonly string[]): Promise<Map<string, ChatFile>> {
       if (ids.length === 0) return new Map();
-      const { rows } = await db.query<FileRow>('SELECT id, name, media_type, size_bytes, created_at FROM chat_files WHERE owner_id = $1 AND id = ANY($2::uuid[])', [ownerId, ids]);
+      const { rows } = await db.query<FileRow>('SELECT id, kind, name, media_type, size_bytes, created_at FROM chat_files WHERE owner_id = $1 AND id = ANY($2::uuid[])', [ownerId, ids]);
       return new Map(rows.map((row) => [row.id, fileFromRow(row)]));
     },
 
     async ownedContent(ownerId: string, id: string): Promise<{ file: ChatFile; data: Buffer } | undefined> {
-      const { rows } = await db.query<FileRow & { data: Buffer }>('SELECT id, name, media_type, size_bytes, created_at, data FROM chat_files WHERE owner_id = $1 AND id = $2', [ownerId, id]);
+      const { rows } = await db.query<FileRow & { data: Buffer }>('SELECT id, kind, name, media_type, size_bytes, created_at, data FROM chat_files WHERE owner_id = $1 AND id = $2', [ownerId, id]);
       const row = rows[0];
       return row === undefined ? undefined : { file: fileFromRow(row), data: row.data };
     },

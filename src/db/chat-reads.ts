@@ -3,15 +3,25 @@
  * state; every query a user can reach is scoped by owner, so another user's chat is simply
  * not found.
  */
+import { type AgentType, type ChatRole } from '../domain/tool-policy.js';
 import { type ModelConfigRecord } from '../llm/model-registry.js';
 import { type PromptSourceMessage } from '../prompt/to-model-messages.js';
 import { type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
 import { type Queryable } from './pool.js';
 
+/** What a model step needs from the chat row. */
+export interface TurnContext {
+  turnCount: number;
+  dynamicTools: unknown;
+  modelConfig: ModelConfigRecord | undefined;
+  role: ChatRole;
+}
+
 export interface ChatListFilter {
   ownerId: string;
   archived?: boolean;
   status?: string;
+  parentChatId?: string;
   labels?: Record<string, string>;
   /** Cursor: the `updated_at|id` of the last chat of the previous page. */
   after?: { updatedAt: string; id: string };
@@ -26,9 +36,9 @@ export function createChatReads(db: Queryable) {
     },
 
     /** What a model step needs from the chat row, with its current model config, in one query. */
-    async getTurnContext(chatId: string): Promise<{ turnCount: number; dynamicTools: unknown; modelConfig: ModelConfigRecord | undefined } | undefined> {
-      const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; model: ModelConfigRecord | null }>(
-        `SELECT c.turn_count, c.dynamic_tools,
+    async getTurnContext(chatId: string): Promise<TurnContext | undefined> {
+      const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; plan_mode: boolean; parent_chat_id: string | null; agent_type: AgentType | null; model: ModelConfigRecord | null }>(
+        `SELECT c.turn_count, c.dynamic_tools, c.plan_mode, c.parent_chat_id, c.agent_type,
                 CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
                   'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
                   'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
@@ -40,7 +50,13 @@ export function createChatReads(db: Queryable) {
         [chatId],
       );
       const row = rows[0];
-      return row === undefined ? undefined : { turnCount: row.turn_count, dynamicTools: row.dynamic_tools, modelConfig: row.model ?? undefined };
+      if (row === undefined) return undefined;
+      return {
+        turnCount: row.turn_count,
+        dynamicTools: row.dynamic_tools,
+        modelConfig: row.model ?? undefined,
+        role: { isChild: row.parent_chat_id !== null, planMode: row.plan_mode, agentType: row.agent_type },
+      };
     },
 
     async getOwnedChat(chatId: string, ownerId: string): Promise<ChatRow | undefined> {
@@ -58,6 +74,10 @@ export function createChatReads(db: Queryable) {
       if (filter.status !== undefined) {
         values.push(filter.status);
         conditions.push(`status = $${values.length}`);
+      }
+      if (filter.parentChatId !== undefined) {
+        values.push(filter.parentChatId);
+        conditions.push(`parent_chat_id = $${values.length}`);
       }
       if (filter.labels !== undefined && Object.keys(filter.labels).length > 0) {
         values.push(JSON.stringify(filter.labels));

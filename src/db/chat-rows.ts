@@ -3,6 +3,7 @@
  * with the domain schemas, so a malformed row fails loudly instead of reaching a client.
  */
 import { z } from 'zod';
+import { type AgentType } from '../domain/tool-policy.js';
 import { type Chat, ChatError, type ChatMessage, ChatMessagePart, Labels, type QueuedMessage, Usage, type ChatStatus } from '../domain/chat.js';
 
 export interface ChatRow {
@@ -20,6 +21,7 @@ export interface ChatRow {
   last_turn_summary: string | null;
   labels: unknown;
   plan_mode: boolean;
+  agent_type: AgentType | null;
   dynamic_tools: unknown;
   pending_tool_calls: unknown;
   queued_count: number;
@@ -54,6 +56,8 @@ export interface QueuedRow {
   model_config_id: string | null;
   position: number;
   api_key_id: string | null;
+  /** The plan mode the message's turn runs in; null keeps the chat's. */
+  plan_mode: boolean | null;
   created_at: Date;
 }
 
@@ -75,6 +79,7 @@ export function chatFromRow(row: ChatRow): Chat {
     last_turn_summary: row.last_turn_summary,
     labels: Labels.parse(row.labels),
     plan_mode: row.plan_mode,
+    agent_type: row.agent_type,
     queued_count: row.queued_count,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),

@@ -102,13 +102,14 @@ async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEv
   return { type: 'queue_update', payload: { queued_messages: rows.map(queuedMessageFromRow) } };
 }
 
-async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus): Promise<void> {
+/** Starts `turn`; a message sent with a plan mode sets the chat's from this turn on. */
+async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus, planMode: boolean | null): Promise<void> {
   await client.query(
     `UPDATE chats SET status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
-       pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(),
+       pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(), plan_mode = COALESCE($4, plan_mode),
        queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued')
      WHERE id = $1`,
-    [chatId, turn, modelConfigId],
+    [chatId, turn, modelConfigId, planMode],
   );
   if (previousStatus !== 'running') await appendWatchEvent(client, chatId, 'status_change');
 }
@@ -215,9 +216,23 @@ export function createChatStore(pool: Pool) {
         const modelConfigId = await resolveModelConfigId(client, create.modelConfigId, null);
         if (create.modelConfigId !== null && modelConfigId !== create.modelConfigId) refuse('InvalidModelConfig');
         const created = await client.query(
-          `INSERT INTO chats (id, owner_id, title, status, root_chat_id, last_model_config_id, labels, dynamic_tools, turn_count, workspace_id, mcp_server_ids)
-           VALUES ($1, $2, $3, 'running', $1, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-          [chatId, create.ownerId, create.title, modelConfigId, JSON.stringify(create.labels), JSON.stringify(create.dynamicTools), turn, create.workspaceId ?? null, create.mcpServerIds ?? []],
+          `INSERT INTO chats (id, owner_id, title, status, root_chat_id, last_model_config_id, labels, dynamic_tools, turn_count, workspace_id, mcp_server_ids,
+             plan_mode, parent_chat_id, agent_type)
+           VALUES ($1, $2, $3, 'running', COALESCE((SELECT root_chat_id FROM chats WHERE id = $11), $1), $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+          [
+            chatId,
+            create.ownerId,
+            create.title,
+            modelConfigId,
+            JSON.stringify(create.labels),
+            JSON.stringify(create.dynamicTools),
+            turn,
+            create.workspaceId ?? null,
+            create.mcpServerIds ?? [],
+            create.planMode ?? false,
+            create.parentChatId ?? null,
+            create.agentType ?? null,
+          ],
         );
         const events: NewChatEvent[] = [];
         if (create.systemPrompt !== null && create.systemPrompt !== '') {
@@ -232,14 +247,21 @@ export function createChatStore(pool: Pool) {
     },
 
     /** Inserts a user message and starts `turn` with it. The workflow sends directly only when its queue is empty. */
-    async insertUserMessage(input: { chatId: string; turn: number; content: ChatMessagePart[]; modelConfigId: string | null; apiKeyId?: string | null }): Promise<{ messageId: number; modelConfigId: string }> {
+    async insertUserMessage(input: {
+      chatId: string;
+      turn: number;
+      content: ChatMessagePart[];
+      modelConfigId: string | null;
+      apiKeyId?: string | null;
+      planMode?: boolean;
+    }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         const modelConfigId = await resolveModelConfigId(client, input.modelConfigId, chat.last_model_config_id);
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
         const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null });
         const queueChanged = await matchQueue(client, input.chatId, []);
-        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
+        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);
         const events = await claimEvents(client, input.chatId, claim);
         if (queueChanged) events.push(await queueEvent(client, input.chatId));
         if (chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
@@ -257,6 +279,7 @@ export function createChatStore(pool: Pool) {
       content: ChatMessagePart[];
       modelConfigId: string | null;
       apiKeyId?: string | null;
+      planMode?: boolean;
       idempotencyKey: string;
       position: number;
       queuedIds: number[];
@@ -264,10 +287,10 @@ export function createChatStore(pool: Pool) {
       return withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
         const inserted = await client.query<{ id: number }>(
-          `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, position, idempotency_key, api_key_id)
-           VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO chat_queued_messages (chat_id, content, model_config_id, position, idempotency_key, api_key_id, plan_mode)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (chat_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
-          [input.chatId, JSON.stringify(input.content), input.modelConfigId, input.position, input.idempotencyKey, input.apiKeyId ?? null],
+          [input.chatId, JSON.stringify(input.content), input.modelConfigId, input.position, input.idempotencyKey, input.apiKeyId ?? null, input.planMode ?? null],
         );
         const created = inserted.rows[0];
         const queuedId = created?.id ?? (await client.query<{ id: number }>('SELECT id FROM chat_queued_messages WHERE chat_id = $1 AND idempotency_key = $2', [input.chatId, input.idempotencyKey])).rows[0]!.id;
@@ -300,7 +323,7 @@ export function createChatStore(pool: Pool) {
         const alreadyPromoted = row.state === 'promoted' && row.promoted_message_id === claim.message.id;
         await client.query(`UPDATE chat_queued_messages SET state = 'promoted', promoted_message_id = $3 WHERE chat_id = $1 AND id = $2`, [input.chatId, input.queuedId, claim.message.id]);
         const queueChanged = await matchQueue(client, input.chatId, input.queuedIds);
-        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
+        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, row.plan_mode);
         const events = await claimEvents(client, input.chatId, claim);
         if (!alreadyPromoted || queueChanged) events.push(await queueEvent(client, input.chatId));
         if (!alreadyPromoted || chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
@@ -386,7 +409,7 @@ export function createChatStore(pool: Pool) {
         await client.query(`UPDATE chat_queued_messages SET state = 'deleted' WHERE chat_id = $1 AND state = 'queued'`, [input.chatId]);
         await client.query('DELETE FROM tool_call_ledger WHERE chat_id = $1 AND status = $2', [input.chatId, 'started']);
         const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null });
-        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status);
+        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, null);
         const resetFrom = Math.min(input.messageId, claim.retiredFrom ?? input.messageId);
         await appendChatEvents(client, input.chatId, [...(await retiredEvents(client, input.chatId, resetFrom)), await queueEvent(client, input.chatId), statusEvent('running')]);
         return { messageId: claim.message.id, modelConfigId };
@@ -481,13 +504,31 @@ export function createChatStore(pool: Pool) {
       });
     },
 
-    async updateChatFields(input: { chatId: string; title?: string; labels?: Record<string, string>; archived?: boolean; workspaceId?: string | null; mcpServerIds?: string[] }): Promise<void> {
+    async updateChatFields(input: {
+      chatId: string;
+      title?: string;
+      labels?: Record<string, string>;
+      archived?: boolean;
+      workspaceId?: string | null;
+      mcpServerIds?: string[];
+      planMode?: boolean;
+    }): Promise<void> {
       await withTransaction(pool, async (client) => {
         await lockChat(client, input.chatId);
         await client.query(
           `UPDATE chats SET title = COALESCE($2, title), labels = COALESCE($3::jsonb, labels), archived = COALESCE($4, archived),
-             workspace_id = CASE WHEN $5 THEN $6::uuid ELSE workspace_id END, mcp_server_ids = COALESCE($7::uuid[], mcp_server_ids), updated_at = now() WHERE id = $1`,
-          [input.chatId, input.title ?? null, input.labels === undefined ? null : JSON.stringify(input.labels), input.archived ?? null, input.workspaceId !== undefined, input.workspaceId ?? null, input.mcpServerIds ?? null],
+             workspace_id = CASE WHEN $5 THEN $6::uuid ELSE workspace_id END, mcp_server_ids = COALESCE($7::uuid[], mcp_server_ids),
+             plan_mode = COALESCE($8, plan_mode), updated_at = now() WHERE id = $1`,
+          [
+            input.chatId,
+            input.title ?? null,
+            input.labels === undefined ? null : JSON.stringify(input.labels),
+            input.archived ?? null,
+            input.workspaceId !== undefined,
+            input.workspaceId ?? null,
+            input.mcpServerIds ?? null,
+            input.planMode ?? null,
+          ],
         );
         if (input.title !== undefined) {
           await appendChatEvents(client, input.chatId, [{ type: 'title_change', payload: { title: input.title } }]);

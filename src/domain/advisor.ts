@@ -11,9 +11,9 @@ export const EXCLUSIVE_TOOL_NAMES: ReadonlySet<string> = new Set([ADVISOR_TOOL_N
 
 export const ADVISOR_DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
 
-/** The reference's texts are unconfirmed; these are chatd's. */
-export const EXCLUSIVE_TOOL_ALONE_TEXT = 'advisor must be called alone in a step: call it without other tools';
-export const EXCLUSIVE_TOOL_SIBLING_TEXT = 'not run: advisor was called in the same step; call advisor alone, then call this tool again';
+/** The reference's texts for the exclusive call and for each call beside it. */
+export const EXCLUSIVE_TOOL_ALONE_TEXT = `${ADVISOR_TOOL_NAME} must be called alone, without other tools in the same batch. Retry with only the ${ADVISOR_TOOL_NAME} call.`;
+export const EXCLUSIVE_TOOL_SIBLING_TEXT = `this tool was skipped because ${ADVISOR_TOOL_NAME} must run alone in its batch. Retry your tool calls without ${ADVISOR_TOOL_NAME}, or call ${ADVISOR_TOOL_NAME} separately first.`;
 
 export const AdvisorSettings = z.strictObject({
   enabled: z.boolean(),

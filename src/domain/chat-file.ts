@@ -7,8 +7,13 @@ export const ALLOWED_FILE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'imag
 /** Anthropic rejects inline images over 5 MiB; chatd refuses them before calling it. */
 export const ANTHROPIC_MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024;
 
+/** How a file came to the chat: uploaded by the user, attached by `attach_file`, or a proposed plan. */
+export const ChatFileKind = z.enum(['upload', 'attachment', 'plan']);
+export type ChatFileKind = z.infer<typeof ChatFileKind>;
+
 export const ChatFile = z.object({
   id: z.uuid(),
+  kind: ChatFileKind,
   name: z.string(),
   media_type: z.enum(ALLOWED_FILE_TYPES),
   size_bytes: z.number().int(),

@@ -4,6 +4,7 @@
  * Workflow-safe: imports zod only.
  */
 import { z } from 'zod';
+import { AgentType } from './tool-policy.js';
 
 export const ChatStatus = z.enum(['waiting', 'running', 'interrupting', 'requires_action', 'error']);
 export type ChatStatus = z.infer<typeof ChatStatus>;
@@ -112,6 +113,8 @@ export const Chat = z.object({
   last_turn_summary: z.string().nullable(),
   labels: Labels,
   plan_mode: z.boolean(),
+  /** Set on sub-agent chats: what kind of sub-agent the parent spawned. */
+  agent_type: AgentType.nullable(),
   queued_count: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),

@@ -4,6 +4,7 @@
  * Tools run inside the `runTool` activity, which owns retries and the exactly-once ledger.
  */
 import { type z } from 'zod';
+import { type ChatRole } from '../domain/tool-policy.js';
 
 export interface ToolContext {
   chatId: string;
@@ -12,6 +13,8 @@ export interface ToolContext {
   toolCallId: string;
   signal: AbortSignal;
   heartbeat: () => void;
+  /** The chat's role this turn (plan mode, sub-agent), read once when a tool asks. */
+  role: () => Promise<ChatRole>;
 }
 
 export interface ToolResult {
@@ -54,12 +57,15 @@ export class ToolRegistry {
   }
 }
 
+/** What the model is told when its input does not match a tool's schema: every problem, by path. */
+export function invalidInputText(toolName: string, error: z.ZodError): string {
+  return `Invalid input for ${toolName}: ${error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ')}`;
+}
+
 /** Validates input with the tool's schema, turning a mismatch into a result the model can fix. */
 export async function executeTool(tool: ChatTool, input: unknown, context: ToolContext): Promise<ToolResult> {
   const parsed = tool.inputSchema.safeParse(input);
-  if (!parsed.success) {
-    return { result: `Invalid input for ${tool.name}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ')}`, isError: true };
-  }
+  if (!parsed.success) return { result: invalidInputText(tool.name, parsed.error), isError: true };
   try {
     return await tool.execute(parsed.data, context);
   } catch (error) {

@@ -22,6 +22,8 @@ export class ChatState {
   queue: QueuedItem[];
   pendingToolCalls: PendingToolCall[];
   dynamicToolNames: string[];
+  /** Sub-agent chats this chat started: interrupting or archiving it reaches them. */
+  children: string[];
   private readonly dedupe: Map<string, SendMessageResult>;
 
   constructor(snapshot: ChatStateSnapshot) {
@@ -32,6 +34,7 @@ export class ChatState {
     this.queue = [...snapshot.queue];
     this.pendingToolCalls = [...snapshot.pendingToolCalls];
     this.dynamicToolNames = [...snapshot.dynamicToolNames];
+    this.children = [...(snapshot.children ?? [])];
     this.dedupe = new Map(snapshot.dedupe);
   }
 
@@ -49,6 +52,7 @@ export class ChatState {
       pendingToolCalls: [...this.pendingToolCalls],
       dedupe: [...this.dedupe.entries()],
       dynamicToolNames: [...this.dynamicToolNames],
+      ...(this.children.length === 0 ? {} : { children: [...this.children] }),
     };
   }
 

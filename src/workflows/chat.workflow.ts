@@ -13,6 +13,10 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowCancellationType,
+  ParentClosePolicy,
+  getExternalWorkflowHandle,
+  startChild,
   type ActivityOptions,
   CancellationScope,
   allHandlersFinished,
@@ -28,6 +32,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ChatActivities } from '../activities/index.js';
 import { type StepToolCall, type ToolOutcome } from '../activities/activity-types.js';
 import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, type ChatError, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
@@ -36,7 +41,9 @@ import { breaksExclusiveRule, exclusiveRuleText } from '../domain/advisor.js';
 import { ChatState, refuse } from './chat-state.js';
 import {
   chatViewQuery,
+  chatWorkflowId,
   createChatUpdate,
+  familySignal,
   deleteQueuedUpdate,
   editMessageUpdate,
   interruptUpdate,
@@ -46,10 +53,12 @@ import {
   submitToolResultsUpdate,
   updateChatUpdate,
   type ChatWorkflowInput,
+  type CreateChatInput,
   type SendMessageResult,
 } from './definitions.js';
 import { Mutex } from './mutex.js';
 import {
+  ChatOwnerAttribute,
   ChatLastActivityAttribute,
   ChatModelAttribute,
   ChatQueueLengthAttribute,
@@ -154,8 +163,10 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   };
 
   /** Asks for the status label of `turn` once the chat stands in `state` (not awaited). */
+  const isSubAgent = input.parentChatId !== undefined;
   const summarizeTurn = (turn: number, state: 'waiting' | 'pending' | 'requires_action' | 'error', final: boolean): void => {
-    if (!patched(TURN_SUMMARY)) return;
+    // Status labels are for the chats people list; a sub-agent reports to its parent instead.
+    if (isSubAgent || !patched(TURN_SUMMARY)) return;
     startSideCall(() => sideCalls.summarizeTurn({ chatId, turn, state, final }));
   };
 
@@ -200,8 +211,20 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     state.pendingToolCalls = [];
   };
 
-  /** Stops whatever the chat is doing. Caller holds the lock. */
+  /** Tells every sub-agent this chat started to stop (or to archive itself); never fails. */
+  const reachChildren = async (action: 'interrupt' | 'archive'): Promise<void> => {
+    await Promise.all(
+      state.children.map((child) =>
+        getExternalWorkflowHandle(chatWorkflowId(child))
+          .signal(familySignal, { action })
+          .catch(() => undefined),
+      ),
+    );
+  };
+
+  /** Stops whatever the chat is doing, and its sub-agents with it. Caller holds the lock. */
   const interrupt = async (options: { refuseWhenIdle: boolean }): Promise<void> => {
+    if (state.status === 'running' || state.status === 'requires_action') await reachChildren('interrupt');
     switch (state.status) {
       case 'running':
         await setStatus('interrupting');
@@ -230,22 +253,38 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     return result;
   };
 
-  setHandler(
-    createChatUpdate,
-    (create) =>
-      lock.run(async () => {
-        const previous = state.previousResult('$create');
-        if (previous !== undefined) return previous;
-        const turn = state.turn + 1;
-        const created = await store.createChatRecord({ chatId, turn, create });
-        state.turn = turn;
-        state.status = 'running';
-        state.dynamicToolNames = create.dynamicTools.map((tool) => tool.name);
-        lastModelConfigId = created.modelConfigId;
-        const result = { queued: false, messageId: created.messageId, queuedMessageId: null };
-        state.remember(create.clientMessageId, result);
-        return respond('$create', result);
-      }),
+  /** Creates the chat and starts its first turn (once). Caller holds the lock. */
+  const createChat = async (create: CreateChatInput): Promise<SendMessageResult> => {
+    const previous = state.previousResult('$create');
+    if (previous !== undefined) return previous;
+    const turn = state.turn + 1;
+    const created = await store.createChatRecord({ chatId, turn, create });
+    state.turn = turn;
+    state.status = 'running';
+    state.dynamicToolNames = create.dynamicTools.map((tool) => tool.name);
+    lastModelConfigId = created.modelConfigId;
+    const result = { queued: false, messageId: created.messageId, queuedMessageId: null };
+    state.remember(create.clientMessageId, result);
+    return respond('$create', result);
+  };
+
+  setHandler(createChatUpdate, (create) => lock.run(() => createChat(create)));
+
+  // A sub-agent chat is created by its own workflow, from what its parent's workflow started it with.
+  if (input.create !== undefined) {
+    const create = input.create;
+    void lock.run(() => createChat(create));
+  }
+
+  setHandler(familySignal, ({ action }) =>
+    lock.run(async () => {
+      if (action === 'archive' && !state.archived) {
+        await store.updateChatFields({ chatId, archived: true });
+        state.archived = true;
+      }
+      await interrupt({ refuseWhenIdle: false });
+      publishVisibility();
+    }),
   );
 
   setHandler(
@@ -257,7 +296,15 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         state.validateSend(send.clientMessageId);
         if (state.isIdle()) {
           const turn = state.turn + 1;
-          const insert = () => store.insertUserMessage({ chatId, turn, content: send.content, modelConfigId: send.modelConfigId, apiKeyId: send.apiKeyId ?? null });
+          const insert = () =>
+            store.insertUserMessage({
+              chatId,
+              turn,
+              content: send.content,
+              modelConfigId: send.modelConfigId,
+              apiKeyId: send.apiKeyId ?? null,
+              ...(send.planMode === undefined ? {} : { planMode: send.planMode }),
+            });
           if (patched(PARALLEL_FIRST_STEP)) {
             // The turn starts now: its first model step is scheduled in the same workflow task
             // as the message's write and waits for it, so the first token does not wait for
@@ -295,6 +342,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
           content: send.content,
           modelConfigId: send.modelConfigId,
           apiKeyId: send.apiKeyId ?? null,
+          ...(send.planMode === undefined ? {} : { planMode: send.planMode }),
           idempotencyKey,
           position: state.queue.length,
           queuedIds: queuedIds(),
@@ -424,6 +472,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         state.archived = true;
         // Archiving stops the chat; settling an archived chat's turn promotes nothing.
         await interrupt({ refuseWhenIdle: false });
+        await reachChildren('archive');
       } else if (update.archived === false && state.archived) {
         state.archived = false;
         // An archived chat kept its backlog; unarchiving restores "waiting means an empty queue".
@@ -438,6 +487,31 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
 
   setHandler(chatViewQuery, () => ({ ...state.snapshot(), turnActive: activeTurn !== null }));
 
+  /**
+   * `spawn_agent`: the child chat is a child workflow of this one, created by its own workflow.
+   * It outlives this run (continue-as-new) and this turn: interrupts reach it by signal.
+   */
+  const spawnSubAgent = async (turn: number, call: StepToolCall): Promise<ToolOutcome> => {
+    const prepared = await activityStore.prepareSubAgent({ chatId, turn, toolCallId: call.toolCallId, args: call.args });
+    if (prepared.kind === 'refused') return { toolCallId: call.toolCallId, toolName: call.toolName, result: prepared.result, isError: true };
+    if (!state.children.includes(prepared.childChatId)) {
+      try {
+        await startChild(chatWorkflow, {
+          workflowId: chatWorkflowId(prepared.childChatId),
+          args: [{ chatId: prepared.childChatId, ownerId: input.ownerId, create: prepared.create, parentChatId: chatId }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          cancellationType: ChildWorkflowCancellationType.ABANDON,
+          typedSearchAttributes: [{ key: ChatOwnerAttribute, value: input.ownerId }],
+          staticSummary: `Sub-agent chat ${prepared.childChatId} of ${chatId}`,
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      state.children.push(prepared.childChatId);
+    }
+    return { toolCallId: call.toolCallId, toolName: call.toolName, result: prepared.result, isError: false };
+  };
+
   /** Runs the calls of one step: built-in tools in parallel, results in call order. */
   const runToolCalls = async (turn: number, calls: StepToolCall[]): Promise<ToolOutcome[]> => {
     const settled = await Promise.allSettled(
@@ -449,6 +523,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
             return { toolCallId: call.toolCallId, toolName: call.toolName, result: `Tool not active in this turn: ${call.toolName}`, isError: true };
           case 'unknown':
             return { toolCallId: call.toolCallId, toolName: call.toolName, result: `Tool not found: ${call.toolName}`, isError: true };
+          case 'spawn':
+            return spawnSubAgent(turn, call);
           case 'dynamic':
             return undefined;
           default:
@@ -557,7 +633,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     const turn = state.turn;
     activeTurn = turn;
     // The chat's first turn: propose a title from its message, alongside the turn.
-    if (turn === 1 && patched(GENERATE_TITLE)) startSideCall(() => sideCalls.generateChatTitle({ chatId, turn }));
+    if (turn === 1 && !isSubAgent && patched(GENERATE_TITLE)) startSideCall(() => sideCalls.generateChatTitle({ chatId, turn }));
     turnScope = new CancellationScope();
     let outcome: TurnOutcome;
     try {
@@ -574,7 +650,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   // Side calls finish first (they only ever run in runs that recorded their patches).
   await condition(() => sideCallsRunning === 0);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof chatWorkflow>({ ...input, state: state.snapshot() });
+  const { create: _created, ...carried } = input;
+  await continueAsNew<typeof chatWorkflow>({ ...carried, state: state.snapshot() });
 }
 
 /** The structured error an activity attached to its failure, or a generic one. */

@@ -2,7 +2,8 @@
  * The chat workflow's public surface: its id scheme, input, updates and query. Shared by the
  * workflow and the API's Temporal client. Workflow-safe.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { type AgentType } from '../domain/tool-policy.js';
 import { type ChatMessagePart, type ChatStatus, type DynamicTool, type Labels, type PendingToolCall } from '../domain/chat.js';
 
 export const CHAT_WORKFLOW_TYPE = 'chatWorkflow';
@@ -33,6 +34,11 @@ export interface CreateChatInput {
   workspaceId?: string | null;
   /** Enabled MCP servers the API checked. Absent in histories from before MCP servers. */
   mcpServerIds?: string[];
+  /** Whether the chat starts in plan mode. */
+  planMode?: boolean;
+  /** Set for a sub-agent chat: the chat that spawned it, and what kind of sub-agent it is. */
+  parentChatId?: string | null;
+  agentType?: AgentType | null;
 }
 
 export interface SendMessageInput {
@@ -42,6 +48,8 @@ export interface SendMessageInput {
   busyBehavior: BusyBehavior;
   clientMessageId: string | null;
   apiKeyId?: string | null;
+  /** Plan mode for the turn this message starts (and after); absent keeps the chat's. */
+  planMode?: boolean;
 }
 
 export interface SendMessageResult {
@@ -76,6 +84,7 @@ export interface UpdateChatInput {
   workspaceId?: string | null;
   /** Checked by the API (enabled servers); replaces the chat's selection. */
   mcpServerIds?: string[];
+  planMode?: boolean;
 }
 
 /** Everything that survives continue-as-new. JSON-plain on purpose. */
@@ -90,12 +99,21 @@ export interface ChatStateSnapshot {
   /** client_message_id → the result first returned for it (bounded, oldest dropped). */
   dedupe: Array<[string, SendMessageResult]>;
   dynamicToolNames: string[];
+  /** Sub-agent chats this chat started (absent in snapshots from before sub-agents). */
+  children?: string[];
 }
 
 export interface ChatWorkflowInput {
   chatId: string;
   ownerId: string;
   state?: ChatStateSnapshot;
+  /**
+   * A sub-agent chat started by its parent's workflow: the chat to create when the run starts
+   * (instead of a `createChat` Update). Dropped at continue-as-new.
+   */
+  create?: CreateChatInput;
+  /** The parent chat of a sub-agent chat; carried across continue-as-new. */
+  parentChatId?: string;
   /** Test hook: continue-as-new once history has more events than this. */
   continueAsNewAfterEvents?: number;
   /** Test hook: how long client-executed tool calls may stay unanswered (default 5 minutes). */
@@ -117,3 +135,5 @@ export const updateChatUpdate = defineUpdate<void, [UpdateChatInput]>('updateCha
 /** Regenerates the chat's title from its conversation; `apiKeyId` is charged for the call. */
 export const regenerateTitleUpdate = defineUpdate<{ title: string }, [{ apiKeyId: string | null }]>('regenerateTitle');
 export const chatViewQuery = defineQuery<ChatView>('chatView');
+/** From a parent chat's workflow to its sub-agents': interrupting or archiving the parent reaches them. */
+export const familySignal = defineSignal<[{ action: 'interrupt' | 'archive' }]>('family');

@@ -135,6 +135,7 @@ describe('the advisor tool', () => {
     await waitForIdle(alice, child.id);
     expect(offered.length).toBeGreaterThan(0);
     expect(offered.every((names) => !names.includes('advisor'))).toBe(true);
-    expect((await toolResultParts(alice, child.id)).at(-1)).toMatchObject({ tool_name: 'advisor', result: 'advisor is not available in this chat', is_error: true });
+    // The gating matrix keeps the advisor from sub-agents: a call is answered like any inactive tool.
+    expect((await toolResultParts(alice, child.id)).at(-1)).toMatchObject({ tool_name: 'advisor', result: 'Tool not active in this turn: advisor', is_error: true });
   });
 });

@@ -46,8 +46,8 @@ export function createAttachFileTool(dependencies: { agents: WorkspaceAgents; po
         const { rows } = await dependencies.pool.query<{ owner_id: string }>('SELECT owner_id FROM chats WHERE id = $1', [context.chatId]);
         const owner = rows[0];
         if (owner === undefined) return { result: 'attach_file failed: the chat no longer exists.', isError: true };
-        const file = await files.insert({ ownerId: owner.owner_id, name: request.name ?? path.basename(request.path), mediaType, data: bytes });
-        return { result: { file_id: file.id, name: file.name, media_type: file.media_type, size_bytes: file.size_bytes }, isError: false };
+        const file = await files.insert({ ownerId: owner.owner_id, name: request.name ?? path.basename(request.path), mediaType, data: bytes, kind: 'attachment' });
+        return { result: { file_id: file.id, kind: file.kind, name: file.name, media_type: file.media_type, size_bytes: file.size_bytes }, isError: false };
       }),
   };
 }

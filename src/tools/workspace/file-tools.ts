@@ -1,6 +1,7 @@
 /** `read_file`, `write_file` and `edit_files`: workspace files, through the agent, inside the root. */
 import { z } from 'zod';
-import { type ChatTool } from '../chat-tool.js';
+import { planModeAllowsWrite } from '../../domain/tool-policy.js';
+import { type ChatTool, type ToolContext, type ToolResult } from '../chat-tool.js';
 import { withAgent, type WorkspaceAgents } from './agent-call.js';
 
 export const ReadFileInput = z.object({
@@ -28,6 +29,14 @@ export const EditFilesInput = z.object({
 });
 export type EditFilesInput = z.infer<typeof EditFilesInput>;
 
+/** In plan mode only the Markdown plan may be written: every other path is refused, and nothing is written. */
+async function planModeRefusal(context: ToolContext, paths: readonly string[]): Promise<ToolResult | undefined> {
+  if (!(await context.role()).planMode) return undefined;
+  const refused = paths.filter((candidate) => !planModeAllowsWrite(candidate));
+  if (refused.length === 0) return undefined;
+  return { result: `In plan mode only Markdown plan files (.md) can be written; not written: ${refused.join(', ')}. Write the plan to a .md file and propose it with propose_plan.`, isError: true };
+}
+
 export function createFileTools(agents: WorkspaceAgents): ChatTool[] {
   return [
     {
@@ -50,11 +59,14 @@ export function createFileTools(agents: WorkspaceAgents): ChatTool[] {
       inputSchema: WriteFileInput,
       // Writing the same content twice leaves the same file.
       idempotent: true,
-      execute: (input, context) =>
-        withAgent(agents, context.chatId, async (client) => {
-          const request = input as WriteFileInput;
+      execute: async (input, context) => {
+        const request = input as WriteFileInput;
+        const refused = await planModeRefusal(context, [request.path]);
+        if (refused !== undefined) return refused;
+        return withAgent(agents, context.chatId, async (client) => {
           return { result: await client.writeFile({ path: request.path, content: request.content }), isError: false };
-        }),
+        });
+      },
     },
     {
       name: 'edit_files',
@@ -63,8 +75,12 @@ export function createFileTools(agents: WorkspaceAgents): ChatTool[] {
       inputSchema: EditFilesInput,
       // A replayed edit would apply to already-edited text; after a crash the model is told instead.
       idempotent: false,
-      execute: (input, context) =>
-        withAgent(agents, context.chatId, async (client) => ({ result: await client.editFiles({ edits: (input as EditFilesInput).edits }), isError: false })),
+      execute: async (input, context) => {
+        const { edits } = input as EditFilesInput;
+        const refused = await planModeRefusal(context, edits.map((edit) => edit.path));
+        if (refused !== undefined) return refused;
+        return withAgent(agents, context.chatId, async (client) => ({ result: await client.editFiles({ edits }), isError: false }));
+      },
     },
   ];
 }

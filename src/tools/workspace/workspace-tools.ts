@@ -2,6 +2,7 @@
 import { type Pool } from '../../db/pool.js';
 import { type WorkspaceService } from '../../workspaces/workspace-service.js';
 import { type ChatTool } from '../chat-tool.js';
+import { createProposePlanTool } from '../plan/propose-plan-tool.js';
 import { createAttachFileTool } from './attach-file-tool.js';
 import { createExecuteTool } from './execute-tool.js';
 import { createFileTools } from './file-tools.js';
@@ -16,5 +17,6 @@ export function createWorkspaceTools(dependencies: { pool: Pool; workspaces: Wor
     ...createProcessTools(agents),
     ...createFileTools(agents),
     createAttachFileTool({ agents, pool: dependencies.pool }),
+    createProposePlanTool({ agents, pool: dependencies.pool }),
   ];
 }
