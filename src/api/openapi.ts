@@ -138,7 +138,7 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/chats/{chatId}': {
         parameters: [chatId],
         get: operation('Get a chat.', { '200': { description: 'The chat.', ...json('Chat') } }),
-        patch: operation('Rename, relabel, archive or unarchive a chat, bind it to one of your workspaces (`workspace_id`; null unbinds), or replace its MCP servers (`mcp_server_ids`).', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input, or `Unknown MCP server: <id>`.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
+        patch: operation('Rename, relabel, archive or unarchive a chat, bind it to one of your workspaces (`workspace_id`; null unbinds), replace its MCP servers (`mcp_server_ids`), or switch plan mode (`plan_mode`). Archiving a chat archives its sub-agents; a sub-agent cannot be unarchived while its parent is archived (400).', { '200': { description: 'The chat.', ...json('Chat') }, '400': error('Invalid input, or `Unknown MCP server: <id>`.') }, { requestBody: { required: true, ...json('UpdateChatRequest') } }),
       },
       '/api/v1/chats/{chatId}/messages': {
         parameters: [chatId],

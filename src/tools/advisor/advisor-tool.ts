@@ -1,8 +1,8 @@
 /**
  * The built-in `advisor` tool: a nested, tool-less model call that gives the agent a second
  * opinion. Offered only when the admin enabled it and the chat is a root chat (one decision,
- * `advisorEligible`, controls both the tool and its guidance, which lives in the tool's
- * description because model steps have no system prompt of chatd's own).
+ * `advisorEligible`, with the tool policy keeping it from plan mode); chatd's system prompt
+ * carries its guidance exactly when a step offers it.
  *
  * One step, no tools, at most `max_output_tokens`; the model is the admin's advisor model or
  * else the chat's. Its usage is stored like a title call's, charged to the key that started the
