@@ -36,6 +36,8 @@ export interface ActivityDependencies {
    * title and get the fixed labels; tests that count a provider's requests turn it off.
    */
   modelSideCalls?: boolean;
+  /** chatd's system-prompt sections per chat (instruction files, skill index); see src/instructions. */
+  promptSections?: (input: { chatId: string }) => Promise<string[]>;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -70,6 +72,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
       createPartPublisher,
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
+      ...(dependencies.promptSections === undefined ? {} : { promptSections: dependencies.promptSections }),
     }),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools, ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }) }),
     /** Waits (up to 30 s) for a just created or started workspace's MCP servers to list tools. */

@@ -19,6 +19,7 @@ import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutErr
 import { providerOptionsKey, providerToolsFor, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
 import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
 import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
+import { withSystemSections } from '../prompt/system-sections.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { attachmentLimitError } from '../llm/attachment-limits.js';
 import { stepUsage } from '../llm/step-usage.js';
@@ -40,6 +41,8 @@ export interface LlmStepDependencies {
   heartbeatIntervalMs?: number;
   /** How long a model may take to send its first chunk before the attempt is retried (default 60 s). */
   startupTimeoutMs?: number;
+  /** chatd's system-prompt sections for the chat (instruction files, skill index); never throws. */
+  promptSections?: (input: { chatId: string }) => Promise<string[]>;
 }
 
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
@@ -174,6 +177,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     // Independent reads in parallel: time to first token is what users feel.
     const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
     const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames).catch((): McpToolOffer[] => []);
+    const readingSections = dependencies.promptSections?.({ chatId: input.chatId }).catch((): string[] => []) ?? Promise.resolve([]);
     // Tools offered only to some chats (the advisor) are checked alongside the reads; a check
     // that fails leaves that tool out of this step.
     const offeredBuiltins = Promise.all(
@@ -237,6 +241,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       await publishRetry(dependencies.pool, input.chatId, { attempt, delayMs: 0, error: 'The previous attempt stopped before it finished.', kind: 'timeout' });
     }
 
+    const sections = await readingSections;
     const prices = modelConfig.prices ?? {};
     let providerResponseId: string | null = null;
     const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
@@ -254,7 +259,9 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const openStream = () =>
       streamText({
         model,
-        messages: toModelMessages(chain?.messages ?? history, files),
+        messages: withSystemSections(toModelMessages(chain?.messages ?? history, files), sections),
+        // System messages come only from chatd (the chat's stored system prompt, its own sections).
+        allowSystemInMessages: true,
         tools: toolSet,
         maxRetries: 0,
         maxOutputTokens: modelConfig.max_output_tokens,
