@@ -35,6 +35,7 @@ const TEMPLATES = [
       '.agents/skills/deploy/SKILL.md': SKILL_MD,
       '.agents/skills/deploy/scripts/deploy.sh': 'echo deploying\n',
       '.agents/skills/deploy/.env': 'TOKEN=secret\n',
+      '.agents/skills/deploy/big.log': 'x'.repeat(600 * 1024),
     },
   }),
 ];
@@ -113,11 +114,12 @@ describe('instruction files and skills in the prompt', () => {
       fakeToolCall('read_skill_file', { name: 'deploy', path: '../../../AGENTS.md' }),
       fakeToolCall('read_skill_file', { name: 'deploy', path: '.env' }),
       fakeToolCall('read_skill', { name: 'bobs-secret' }),
+      fakeToolCall('read_skill_file', { name: 'deploy', path: 'big.log' }),
       fakeText('done'),
     );
     const result = await turn('Deploy the app.');
     chatId = result.chatId;
-    expect(result.systems).toHaveLength(8);
+    expect(result.systems).toHaveLength(9);
     const [beforeWorkspace, afterWorkspace] = result.systems as [string, string];
 
     // Before the workspace exists: personal skills only, no instruction file.
@@ -143,6 +145,7 @@ describe('instruction files and skills in the prompt', () => {
       ['read_skill_file', true],
       ['read_skill_file', true],
       ['read_skill', true],
+      ['read_skill_file', true],
     ]);
     expect(results[1]!.result).toMatchObject({ name: 'deploy', source: 'workspace', description: 'Deploy the app to staging.', body: '# Deploy\nRun scripts/deploy.sh, then check the logs.\n' });
     expect(results[2]!.result).toMatchObject({ name: 'personal/deploy', source: 'personal', body: 'Ask me first.' });
@@ -150,6 +153,7 @@ describe('instruction files and skills in the prompt', () => {
     expect(String(results[4]!.result)).toContain('..');
     expect(String(results[5]!.result)).toContain('hidden');
     expect(String(results[6]!.result)).toContain('no skill named "bobs-secret"');
+    expect(String(results[7]!.result)).toContain('larger than read_skill_file\'s limit of 512 KiB');
 
     workspaceRoot = path.join(dataDir, 'workspaces', results[0]!.result.workspace_id, 'root');
     const { rows } = await harness.pool.query('SELECT last_injected_context FROM chats WHERE id = $1', [chatId]);
