@@ -6,12 +6,12 @@
  */
 import { dataDirectory, type Config } from '../config/config.js';
 import { type Pool } from '../db/pool.js';
+import { createChatContext } from '../instructions/chat-context.js';
 import { type Logger } from '../logger.js';
 import { ChatMcpTools, type RemoteMcp } from '../mcp/chat-mcp-tools.js';
 import { callRemoteTool, discoverRemoteTools } from '../mcp/remote-mcp.js';
 import { WorkspaceMcpCatalogue } from '../mcp/workspace-mcp-catalogue.js';
 import { type SecretBox } from '../security/secret-box.js';
-import { createChatContext } from '../instructions/chat-context.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createSkillTools } from '../tools/skills/skill-tools.js';
 import { createWorkspaceTools } from '../tools/workspace/workspace-tools.js';
