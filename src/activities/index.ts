@@ -41,6 +41,8 @@ export interface ActivityDependencies {
    * title and get the fixed labels; tests that count a provider's requests turn it off.
    */
   modelSideCalls?: boolean;
+  /** chatd's system-prompt sections per chat (instruction files, skill index); see src/instructions. */
+  promptSections?: (input: { chatId: string }) => Promise<string[]>;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -77,6 +79,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
       createPartPublisher,
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
+      ...(dependencies.promptSections === undefined ? {} : { promptSections: dependencies.promptSections }),
     }),
     /** Checks a `spawn_agent` call and describes the child chat the workflow then starts. */
     prepareSubAgent: createSubAgentPreparer(createSubAgentReads(dependencies.pool)),

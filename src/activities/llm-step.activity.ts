@@ -44,6 +44,8 @@ export interface LlmStepDependencies {
   heartbeatIntervalMs?: number;
   /** How long a model may take to send its first chunk before the attempt is retried (default 60 s). */
   startupTimeoutMs?: number;
+  /** chatd's system-prompt sections for the chat (instruction files, skill index); never throws. */
+  promptSections?: (input: { chatId: string }) => Promise<string[]>;
 }
 
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
@@ -197,6 +199,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     // Independent reads in parallel: time to first token is what users feel.
     const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
     const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames).catch((): McpToolOffer[] => []);
+    const readingSections = dependencies.promptSections?.({ chatId: input.chatId }).catch((): string[] => []) ?? Promise.resolve([]);
     // Tools offered only to some chats (the advisor) are checked alongside the reads; a check
     // that fails leaves that tool out of this step.
     const offeredBuiltins = Promise.all(
@@ -264,6 +267,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       await publishRetry(dependencies.pool, input.chatId, { attempt, delayMs: 0, error: 'The previous attempt stopped before it finished.', kind: 'timeout' });
     }
 
+    const sections = await readingSections;
     const prices = modelConfig.prices ?? {};
     let providerResponseId: string | null = null;
     const persist = async (parts: ChatMessagePart[]): Promise<MessageRow | undefined> =>
@@ -281,7 +285,8 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const openStream = () =>
       streamText({
         model,
-        system: chatdSystemPrompt({ role, advisor: activeBuiltins.some((builtin) => builtin.name === ADVISOR_TOOL_NAME) }),
+        // chatd's prompt first (role, overlays, instruction files, skills), then the stored history.
+        system: chatdSystemPrompt({ role, advisor: activeBuiltins.some((builtin) => builtin.name === ADVISOR_TOOL_NAME), sections }),
         messages: toModelMessages(chain?.messages ?? history, files),
         tools: toolSet,
         maxRetries: 0,

@@ -29,7 +29,9 @@ import {
   ReadFileBytesResult,
   ReadFileResult,
   ShutdownResult,
+  WorkspaceContextResult,
   WriteFileResult,
+  type ContextRequest,
   type EditFilesRequest,
   type ExecuteRequest,
   type McpCallRequest,
@@ -40,6 +42,7 @@ import {
   type WriteFileRequest,
 } from './agent-protocol.js';
 
+export type { WorkspaceContextResult };
 export type { ExecuteResult, HealthResponse, McpCallResult, McpToolsList, ProcessInfo, ProcessOutput, ProcessSignalResult, ReadFileResult, WriteFileResult, EditFilesResult };
 
 export class AgentUnreachableError extends Error {
@@ -189,6 +192,15 @@ export class AgentClient {
   async callMcpTool(request: { server: string; tool: string; arguments: Record<string, unknown>; timeoutMs: number }): Promise<McpCallResult> {
     const body: McpCallRequest = { server: request.server, tool: request.tool, arguments: request.arguments, timeout_ms: request.timeoutMs };
     return this.call('POST', AgentRoutes.mcpCall, body, McpCallResult, request.timeoutMs + WAITING_REQUEST_SLACK_MS);
+  }
+
+  /**
+   * The instruction files and skill index for a chat's system prompt. `instructionFiles: false`
+   * asks for the skills only (the caller keeps the files it recorded for this agent).
+   */
+  async context(request: { instructionFiles: boolean; timeoutMs?: number }): Promise<WorkspaceContextResult> {
+    const body: ContextRequest = { instruction_files: request.instructionFiles };
+    return this.call('POST', AgentRoutes.context, body, WorkspaceContextResult, request.timeoutMs ?? this.requestTimeoutMs);
   }
 
   /** Stops the agent; resolves once its processes are ended and agent.json is removed. */

@@ -39,6 +39,7 @@ export const AgentRoutes = {
   shutdown: '/v1/shutdown',
   mcpTools: '/v1/mcp/tools',
   mcpCall: '/v1/mcp/call',
+  context: '/v1/context',
 } as const;
 
 /** `<stateDir>/agent.json`: written once the agent listens; its appearance means "ready". */
@@ -240,3 +241,49 @@ export const McpCallResult = z.object({
   is_error: z.boolean(),
 });
 export type McpCallResult = z.infer<typeof McpCallResult>;
+
+/**
+ * The instruction files chatd looks for, in this order, in the home directory and then the
+ * workspace directory. Names are the ones coding agents already use, so a repository written
+ * for them works unchanged.
+ */
+export const INSTRUCTION_FILE_NAMES = ['AGENTS.md', 'CLAUDE.md', '.github/copilot-instructions.md'] as const;
+/** Each instruction file is cut to this many bytes (its `truncated` flag says so). */
+export const INSTRUCTION_FILE_MAX_BYTES = 64 * 1024;
+/** A SKILL.md is read up to this many bytes for its front matter. */
+export const SKILL_META_MAX_BYTES = 64 * 1024;
+
+export const ContextRequest = z.strictObject({
+  /** False when the caller already holds this agent's instruction files and wants the skills only. */
+  instruction_files: z.boolean().default(true),
+});
+export type ContextRequest = z.input<typeof ContextRequest>;
+
+export const InstructionFile = z.object({
+  directory: z.enum(['home', 'workspace']),
+  /** Absolute path on the agent's host. */
+  path: z.string(),
+  content: z.string(),
+  /** The file was longer than INSTRUCTION_FILE_MAX_BYTES and was cut. */
+  truncated: z.boolean(),
+});
+export type InstructionFile = z.infer<typeof InstructionFile>;
+
+export const WorkspaceSkillInfo = z.object({
+  /** The skill's directory name under .agents/skills (also how the model names it). */
+  name: z.string(),
+  description: z.string(),
+});
+export type WorkspaceSkillInfo = z.infer<typeof WorkspaceSkillInfo>;
+
+/** The answer to POST /v1/context: what chatd adds to a chat's system prompt. */
+export const WorkspaceContextResult = z.object({
+  os: z.string(),
+  home_directory: z.string().nullable(),
+  workspace_directory: z.string(),
+  instruction_files: z.array(InstructionFile),
+  skills: z.array(WorkspaceSkillInfo),
+  /** Skill directories left out, and why (a bad name, no SKILL.md, no description). */
+  skipped_skills: z.array(z.object({ directory: z.string(), reason: z.string() })),
+});
+export type WorkspaceContextResult = z.infer<typeof WorkspaceContextResult>;

@@ -10,6 +10,7 @@ import { AgentError, parseAgentRequest } from './agent-error.js';
 import {
   AgentRoutes,
   CHAT_ID_HEADER,
+  ContextRequest,
   EditFilesRequest,
   ExecuteRequest,
   McpCallRequest,
@@ -25,11 +26,13 @@ import {
   type McpToolsList,
   type ProcessList,
   type ShutdownResult,
+  type WorkspaceContextResult,
 } from './agent-protocol.js';
 import { type BackgroundProcesses } from './background-processes.js';
 import { type CommandExecutions } from './command-executions.js';
 import { editWorkspaceFiles } from './edit-files.js';
 import { readWorkspaceFile, readWorkspaceFileBytes } from './read-file.js';
+import { readWorkspaceContext } from './workspace-context.js';
 import { writeWorkspaceFile } from './write-file.js';
 import { type WorkspaceMcp } from './workspace-mcp.js';
 import { type WorkspaceRoot } from './workspace-path.js';
@@ -156,6 +159,10 @@ export function createAgentApp(dependencies: AgentServerDependencies): Express {
   app.post(AgentRoutes.mcpCall, async (request, response: Response<McpCallResult>) => {
     const body = parseAgentRequest(McpCallRequest, request.body);
     response.json(await dependencies.mcp.callTool({ server: body.server, tool: body.tool, arguments: body.arguments, timeoutMs: body.timeout_ms }));
+  });
+  app.post(AgentRoutes.context, async (request, response: Response<WorkspaceContextResult>) => {
+    const body = parseAgentRequest(ContextRequest, request.body);
+    response.json(await readWorkspaceContext(root, { instructionFiles: body.instruction_files }));
   });
   app.post(AgentRoutes.shutdown, async (_request, response: Response<ShutdownResult>) => {
     await dependencies.stop('shutdown request');

@@ -15,6 +15,7 @@ import { createFileRouter } from './file-routes.js';
 import { createUserKeyRouter } from './user-key-routes.js';
 import { createWorkspaceRouter } from './workspace-routes.js';
 import { createMcpServerRouter } from './mcp-server-routes.js';
+import { createSkillRouter } from './skill-routes.js';
 import { createMcpServerCatalogue } from '../db/mcp-servers.js';
 import { BLANK_TEMPLATE, type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 import { createChatFiles } from '../db/chat-files.js';
@@ -66,6 +67,7 @@ export function createApp(dependencies: ApiDependencies): Express {
     createUserKeyRouter({ catalogue }),
     createWorkspaceRouter({ pool: dependencies.pool, templates: dependencies.templates ?? [BLANK_TEMPLATE] }),
     createMcpServerRouter({ servers: mcpServers }),
+    createSkillRouter({ pool: dependencies.pool }),
   );
   if (dependencies.eventHubs !== undefined) {
     app.use(

@@ -27,6 +27,8 @@ describe('the OpenAPI document', () => {
         '/api/v1/workspaces',
         '/api/v1/workspaces/{id}',
         '/api/v1/templates',
+        '/api/v1/skills',
+        '/api/v1/skills/{name}',
       ]),
     );
   });

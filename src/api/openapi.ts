@@ -23,6 +23,7 @@ import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 import { Workspace } from '../domain/workspace.js';
 import { AvailableMcpServer, CreateMcpServerRequest, McpServer, McpUserTokenStatus, SetMcpUserTokenRequest, UpdateMcpServerRequest } from '../domain/mcp-server.js';
 import { TemplateView } from '../workspaces/workspace-template.js';
+import { PersonalSkill, PersonalSkillList, PutSkillRequest } from '../domain/skill.js';
 
 const ErrorResponse = z.object({
   message: z.string(),
@@ -94,6 +95,9 @@ const components = {
   AvailableMcpServerList,
   SetMcpUserTokenRequest,
   McpUserTokenStatus,
+  PersonalSkill,
+  PersonalSkillList,
+  PutSkillRequest,
 } as const;
 
 type ComponentName = keyof typeof components;
@@ -249,6 +253,15 @@ export function createOpenApiDocument(): Record<string, unknown> {
         parameters: [uuidPath('id')],
         put: operation('Store your own OAuth2 tokens for an enabled oauth2 MCP server (sealed, never returned); chatd refreshes them before they expire.', { '200': { description: 'Stored.', ...json('McpUserTokenStatus') }, '400': error('Invalid input, or the server does not use OAuth2.'), '404': error('MCP server not found.'), '503': error('No CHATD_SECRET_KEY to seal the tokens.') }, { requestBody: { required: true, ...json('SetMcpUserTokenRequest') } }),
         delete: operation('Remove your tokens for an MCP server.', { '204': { description: 'Removed.' }, '404': error('No token of yours is stored.') }),
+      },
+      '/api/v1/skills': {
+        get: operation('Your personal skills (name and description), with the per-user limit.', { '200': { description: 'Skills.', ...json('PersonalSkillList') } }),
+      },
+      '/api/v1/skills/{name}': {
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' } }],
+        get: operation('One of your personal skills, with its body.', { '200': { description: 'The skill.', ...json('PersonalSkill') }, '400': error('Invalid skill name.'), '404': error('Skill not found (or not yours).') }),
+        put: operation('Create or replace a personal skill; your chats list it in `<available-skills>` as `personal/<name>`.', { '200': { description: 'Replaced.', ...json('PersonalSkill') }, '201': { description: 'Created.', ...json('PersonalSkill') }, '400': error('Invalid name or body.'), '409': error('You already have 100 personal skills.') }, { requestBody: { required: true, ...json('PutSkillRequest') } }),
+        delete: operation('Delete a personal skill.', { '204': { description: 'Deleted.' }, '400': error('Invalid skill name.'), '404': error('Skill not found (or not yours).') }),
       },
       '/api/v1/providers': {
         get: operation('Admin: list providers (keys are never returned).', { '200': { description: 'Providers.', ...json('ProviderList') }, ...admin }),

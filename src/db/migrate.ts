@@ -15,6 +15,7 @@ import { sql as workspaces } from './migrations/0009-workspaces.js';
 import { sql as mcpServers } from './migrations/0010-mcp-servers.js';
 import { sql as titlesAndSummaries } from './migrations/0011-titles-and-summaries.js';
 import { sql as agentModes } from './migrations/0012-agent-modes.js';
+import { sql as skillsAndContext } from './migrations/0013-skills-and-context.js';
 
 export interface Migration {
   version: number;
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'mcp-servers', sql: mcpServers },
   { version: 11, name: 'titles-and-summaries', sql: titlesAndSummaries },
   { version: 12, name: 'agent-modes', sql: agentModes },
+  { version: 13, name: 'skills-and-context', sql: skillsAndContext },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -1,16 +1,19 @@
 /**
  * What a production worker offers the model besides the model's own tools: the workspace
  * tools over the workspace service (the configured templates, local workspaces under the
- * data directory), and MCP tools from the workspace's servers and the chat's remote servers.
+ * data directory), the skill tools, MCP tools from the workspace's servers and the chat's
+ * remote servers, and the chat context (instruction files, skill index) for the system prompt.
  */
 import { dataDirectory, type Config } from '../config/config.js';
 import { type Pool } from '../db/pool.js';
+import { createChatContext } from '../instructions/chat-context.js';
 import { type Logger } from '../logger.js';
 import { ChatMcpTools, type RemoteMcp } from '../mcp/chat-mcp-tools.js';
 import { callRemoteTool, discoverRemoteTools } from '../mcp/remote-mcp.js';
 import { WorkspaceMcpCatalogue } from '../mcp/workspace-mcp-catalogue.js';
 import { type SecretBox } from '../security/secret-box.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
+import { createSkillTools } from '../tools/skills/skill-tools.js';
 import { createWorkspaceTools } from '../tools/workspace/workspace-tools.js';
 import { createWorkspaceService } from '../workspaces/workspace-service.js';
 import { type WorkspaceTemplate } from '../workspaces/workspace-template.js';
@@ -18,6 +21,7 @@ import { type WorkspaceTemplate } from '../workspaces/workspace-template.js';
 export function createChatTools(options: { pool: Pool; config: Config; templates: readonly WorkspaceTemplate[]; secretBox: SecretBox | undefined; logger: Logger }): {
   tools: ToolRegistry;
   mcp: ChatMcpTools;
+  promptSections: (input: { chatId: string }) => Promise<string[]>;
 } {
   const workspaces = createWorkspaceService({
     pool: options.pool,
@@ -26,8 +30,10 @@ export function createChatTools(options: { pool: Pool; config: Config; templates
     dataDir: dataDirectory(options.config),
     logger: options.logger,
   });
+  const chatContext = createChatContext({ pool: options.pool, agents: workspaces, logger: options.logger });
   return {
-    tools: new ToolRegistry(createWorkspaceTools({ pool: options.pool, workspaces })),
+    tools: new ToolRegistry([...createWorkspaceTools({ pool: options.pool, workspaces }), ...createSkillTools({ pool: options.pool, agents: workspaces })]),
+    promptSections: chatContext.promptSections,
     mcp: new ChatMcpTools({ pool: options.pool, workspace: new WorkspaceMcpCatalogue(workspaces), remote: remoteMcp(options.pool, options.secretBox) }),
   };
 }
