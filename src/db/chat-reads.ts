@@ -3,6 +3,7 @@
  * state; every query a user can reach is scoped by owner, so another user's chat is simply
  * not found.
  */
+import { effectiveThresholdPercent } from '../domain/compaction.js';
 import { type ModelConfigRecord } from '../llm/model-registry.js';
 import { type PromptSourceMessage } from '../prompt/to-model-messages.js';
 import { type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
@@ -25,12 +26,16 @@ export function createChatReads(db: Queryable) {
       return rows[0];
     },
 
-    /** What a model step needs from the chat row, with its current model config, in one query. */
-    async getTurnContext(chatId: string): Promise<{ turnCount: number; dynamicTools: unknown; modelConfig: ModelConfigRecord | undefined } | undefined> {
-      const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; model: ModelConfigRecord | null }>(
+    /**
+     * What a model step needs from the chat row, with its current model config, in one query;
+     * `compactionThresholdPercent` is the owner's override for that config, else the config's.
+     */
+    async getTurnContext(chatId: string): Promise<{ turnCount: number; dynamicTools: unknown; modelConfig: ModelConfigRecord | undefined; compactionThresholdPercent: number } | undefined> {
+      const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; model: ModelConfigRecord | null; user_threshold: number | null }>(
         `SELECT c.turn_count, c.dynamic_tools,
+                (SELECT t.threshold_percent FROM user_compaction_thresholds t WHERE t.user_id = c.owner_id AND t.model_config_id = m.id) AS user_threshold,
                 CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
-                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
+                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'compression_threshold', m.compression_threshold, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
                   'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
                     'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled, 'allow_user_api_key', p.allow_user_api_key,
                     'allow_central_api_key_fallback', p.allow_central_api_key_fallback, 'user_api_key_ciphertext', k.api_key_ciphertext) END) END AS model
@@ -40,7 +45,9 @@ export function createChatReads(db: Queryable) {
         [chatId],
       );
       const row = rows[0];
-      return row === undefined ? undefined : { turnCount: row.turn_count, dynamicTools: row.dynamic_tools, modelConfig: row.model ?? undefined };
+      if (row === undefined) return undefined;
+      const compactionThresholdPercent = effectiveThresholdPercent(row.model?.compression_threshold, row.user_threshold);
+      return { turnCount: row.turn_count, dynamicTools: row.dynamic_tools, modelConfig: row.model ?? undefined, compactionThresholdPercent };
     },
 
     async getOwnedChat(chatId: string, ownerId: string): Promise<ChatRow | undefined> {
@@ -102,10 +109,18 @@ export function createChatReads(db: Queryable) {
       return rows[0];
     },
 
-    /** The prompt: every model-visible, non-deleted message in commit order. */
+    /**
+     * The prompt: every model-visible, non-deleted message in commit order, starting from the
+     * chat's latest summary (system messages stay). The summary's `chat_summarized` call and
+     * result are left out: the call is user-only, so its result would reach the model as an
+     * orphan that providers refuse, and the summary message already says the same.
+     */
     async loadPromptMessages(chatId: string): Promise<PromptSourceMessage[]> {
       const { rows } = await db.query<MessageRow>(
-        `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' ORDER BY id`,
+        `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages
+         WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' AND NOT (compressed AND role <> 'user')
+           AND (role = 'system' OR id >= COALESCE((SELECT max(id) FROM chat_messages WHERE chat_id = $1 AND compressed AND role = 'user' AND NOT deleted), 0))
+         ORDER BY id`,
         [chatId],
       );
       return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id, modelConfigId: row.model_config_id, providerResponseId: row.provider_response_id }));

@@ -14,6 +14,7 @@ import { sql as providerTools } from './migrations/0008-provider-tools.js';
 import { sql as workspaces } from './migrations/0009-workspaces.js';
 import { sql as mcpServers } from './migrations/0010-mcp-servers.js';
 import { sql as titlesAndSummaries } from './migrations/0011-titles-and-summaries.js';
+import { sql as compaction } from './migrations/0014-compaction.js';
 
 export interface Migration {
   version: number;
@@ -33,6 +34,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'workspaces', sql: workspaces },
   { version: 10, name: 'mcp-servers', sql: mcpServers },
   { version: 11, name: 'titles-and-summaries', sql: titlesAndSummaries },
+  // 12 and 13 are reserved for changes on other branches; versions are applied in list order.
+  { version: 14, name: 'compaction', sql: compaction },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */
