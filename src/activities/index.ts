@@ -11,6 +11,7 @@ import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
 import { createAdvisorTool } from '../tools/advisor/advisor-tool.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createTitleActivities } from './chat-titles.activity.js';
+import { createCompactionActivity } from './compaction.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { StreamWriter } from './part-publisher.js';
 import { createRunToolActivity } from './run-tool.activity.js';
@@ -71,6 +72,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       createPartPublisher,
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
     }),
+    compactChat: createCompactionActivity({ pool: dependencies.pool, reads, resolveModel, createPartPublisher }),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools, ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }) }),
     /** Waits (up to 30 s) for a just created or started workspace's MCP servers to list tools. */
     async primeWorkspaceMcp(input: { chatId: string }): Promise<number> {

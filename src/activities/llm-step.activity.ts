@@ -25,6 +25,7 @@ import { stepUsage } from '../llm/step-usage.js';
 import { type ChatMcpTools, type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall } from './activity-types.js';
+import { withCompactionDue } from './compaction-due.js';
 import { type PartPublisher } from './part-publisher.js';
 import { StepContent } from './step-content.js';
 
@@ -191,7 +192,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const mcpNames = new Set(mcp.map((offer) => offer.name));
     const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => !builtinNames.has(name) && !mcpNames.has(name)));
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
-    if (finished !== undefined) return resultFromMessage(finished, dependencies.tools, dynamicNames, mcpNames);
+    if (finished !== undefined) return withCompactionDue(resultFromMessage(finished, dependencies.tools, dynamicNames, mcpNames), finished.usage, chat);
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     // Every model call is attributed to the key that started the turn; without one, none is made.
@@ -278,7 +279,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       if (!terminated) throw new StreamIncompleteError('The model stream ended before it finished.');
       const row = await persist(content.complete());
       if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-      return { ...resultFromMessage(row, dependencies.tools, dynamicNames, mcpNames), finishReason };
+      return withCompactionDue({ ...resultFromMessage(row, dependencies.tools, dynamicNames, mcpNames), finishReason }, usage, chat);
     } catch (error) {
       await publisher.flush().catch(() => undefined);
       if (context.cancellationSignal.aborted) {

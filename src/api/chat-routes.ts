@@ -183,6 +183,15 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 
+  // Summarises the conversation now, through the chat workflow (the only writer of its
+  // messages). 409 while a turn runs (it compacts by itself at the threshold) or when nothing
+  // is new since the last summary.
+  router.post('/chats/:chatId/compact', async (request, response) => {
+    const chat = await ownedChat(request);
+    await checkSpend(request);
+    response.json(await commands.compact(chat.id, currentUser(request).apiKeyId));
+  });
+
   router.get('/chats/:chatId/messages', async (request, response) => {
     const chat = await ownedChat(request);
     const query = parseRequest(ListMessagesQuery, request.query, 'query');

@@ -3,6 +3,7 @@
  * workflow and the API's Temporal client. Workflow-safe.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { type CompactionResult } from '../domain/compaction.js';
 import { type ChatMessagePart, type ChatStatus, type DynamicTool, type Labels, type PendingToolCall } from '../domain/chat.js';
 
 export const CHAT_WORKFLOW_TYPE = 'chatWorkflow';
@@ -116,4 +117,6 @@ export const submitToolResultsUpdate = defineUpdate<void, [{ results: ToolResult
 export const updateChatUpdate = defineUpdate<void, [UpdateChatInput]>('updateChat');
 /** Regenerates the chat's title from its conversation; `apiKeyId` is charged for the call. */
 export const regenerateTitleUpdate = defineUpdate<{ title: string }, [{ apiKeyId: string | null }]>('regenerateTitle');
+/** Summarises the chat now (source `manual`); refused while a turn runs or when nothing is new since the last summary. */
+export const compactUpdate = defineUpdate<CompactionResult, [{ apiKeyId: string | null }]>('compact');
 export const chatViewQuery = defineQuery<ChatView>('chatView');
