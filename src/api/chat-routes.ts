@@ -230,7 +230,8 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const body = parseRequest(EditMessageRequest, request.body);
     const modelConfigId = await checkModel(body.model_config_id);
     const original = await reads.getMessage(chat.id, messageId);
-    if (original === undefined) throw new HttpError(404, 'Chat message not found.');
+    // Model-only messages (a compaction's summary) are not the user's to see, nor to edit.
+    if (original === undefined || original.visibility === 'model') throw new HttpError(404, 'Chat message not found.');
     if (original.role !== 'user') throw new HttpError(400, 'Only user messages can be edited.');
     await checkSpend(request);
     const result = await commands.editMessage(chat.id, { messageId, content: await toParts(files, currentUser(request).id, body.content), modelConfigId, clientMessageId: body.client_message_id ?? null, apiKeyId: currentUser(request).apiKeyId });

@@ -91,8 +91,10 @@ describe('context compaction', () => {
     const continued = promptSeenBy(messages[4]);
     expect(continued.map((message) => message.role)).toEqual(['user']);
     expect(continued[0]!.text.startsWith(`${SUMMARY_PREFIX}The user deployed billing.`)).toBe(true);
-    // The listing never shows the model-only summary message.
+    // The listing never shows the model-only summary message, and it cannot be edited.
     expect(messages.some((message) => textOf(message).startsWith(SUMMARY_PREFIX))).toBe(false);
+    const summaryId = (await harness.pool.query<{ id: number }>(`SELECT id FROM chat_messages WHERE chat_id = $1 AND compressed AND role = 'user'`, [chat.id])).rows[0]!.id;
+    expect((await alice.patch(`/api/v1/chats/${chat.id}/messages/${summaryId}`, { content: 'rewritten' })).status).toBe(404);
 
     // The next turn's prompt also starts from the summary, and leaves the summary's call and result out.
     const sent = await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: script({ steps: [{ describePrompt: true }] }) });
