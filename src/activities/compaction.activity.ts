@@ -12,7 +12,7 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { generateText } from 'ai';
+import { streamText } from 'ai';
 import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-command-error.js';
 import {
   CHAT_SUMMARIZED_TOOL,
@@ -102,9 +102,10 @@ export function createCompactionActivity(dependencies: CompactionActivityDepende
       return { compacted: false, skipped };
     };
 
-    let summary: string;
+    let summary = '';
     try {
-      const response = await generateText({
+      // Streamed and read whole: the same wire path as a model step, and a dropped stream is an error.
+      const response = streamText({
         model: dependencies.resolveModel(modelConfig),
         system: COMPACTION_PROMPT,
         prompt: `${summaryTranscript(history)}\n\n---\n\n${SUMMARY_REQUEST}`,
@@ -114,15 +115,20 @@ export function createCompactionActivity(dependencies: CompactionActivityDepende
         abortSignal: AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(COMPACTION_TIMEOUT_MS)]),
         providerOptions: { script: { purpose: 'compaction', source: state.lastUserText } },
       });
+      for await (const part of response.fullStream) {
+        if (part.type === 'text-delta') summary += part.text;
+        else if (part.type === 'error') throw part.error;
+        else if (part.type === 'abort') throw new Error('The summary call was aborted.');
+      }
       await titles.recordSideUsage({
         chatId: input.chatId,
         key: `compaction:${input.compactionId}`,
         modelConfigId: modelConfig.id,
-        usage: stepUsage(response.totalUsage, modelConfig.prices ?? {}),
+        usage: stepUsage(await response.totalUsage, modelConfig.prices ?? {}),
         apiKeyId,
-        text: response.text,
+        text: summary,
       });
-      summary = response.text.trim();
+      summary = summary.trim();
     } catch (error) {
       if (Context.current().cancellationSignal.aborted) throw error;
       log.warn('compaction failed', { chatId: input.chatId, error: error instanceof Error ? error.message : String(error) });

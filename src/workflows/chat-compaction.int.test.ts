@@ -2,7 +2,8 @@
  * Context compaction end to end: real Temporal, PostgreSQL and API, with the built-in script
  * model. Its steps report scripted input tokens (to reach a threshold), its `compaction` field
  * answers the summary call, and a `describePrompt` step answers with the prompt it received,
- * which is how these tests see what the model was sent.
+ * which is how these tests see what the model was sent. One test goes through a real AI SDK
+ * client against the fake Anthropic server instead, which records the requests themselves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChatEvents } from '../db/chat-events.js';
@@ -12,6 +13,8 @@ import { apiClient, type ApiClient } from '../../test/support/http.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
 import { createChat, listMessages, script, slowScript, textOf, waitForIdle, waitForStatus } from '../../test/support/chat-helpers.js';
 import { createTestTools } from '../../test/support/test-tools.js';
+import { startFakeLlmServer, type FakeLlmServer } from '../../test/support/fake-llm/fake-llm-server.js';
+import { fakeText } from '../../test/support/fake-llm/fake-reply.js';
 
 interface CompressedRow {
   role: string;
@@ -24,9 +27,12 @@ describe('context compaction', () => {
   let alice: ApiClient;
   let bob: ApiClient;
   let admin: ApiClient;
+  let fake: FakeLlmServer;
 
   beforeAll(async () => {
-    harness = await startHarness({ activityDependencies: { tools: new ToolRegistry(createTestTools()) } });
+    fake = await startFakeLlmServer();
+    // Titles and turn labels would send the fake provider requests of their own: off here.
+    harness = await startHarness({ activityDependencies: { tools: new ToolRegistry(createTestTools()), modelSideCalls: false } });
     alice = apiClient(harness.apiUrl, harness.alice.key);
     bob = apiClient(harness.apiUrl, harness.bob.key);
     admin = apiClient(harness.apiUrl, harness.admin.key);
@@ -34,6 +40,7 @@ describe('context compaction', () => {
 
   afterAll(async () => {
     await harness?.stop();
+    await fake?.close();
   });
 
   /** A script model config with a 1,000-token context, so scripted input tokens are percentages ×10. */
@@ -105,6 +112,39 @@ describe('context compaction', () => {
     expect(nextPrompt.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
     expect(nextPrompt[0]!.text.startsWith(SUMMARY_PREFIX)).toBe(true);
     expect(nextPrompt.some((message) => message.text.includes('Billing is deployed.'))).toBe(false);
+  });
+
+  it('through a provider, counts cached input, summarises without tools, and sends the next step only the summary', async () => {
+    const provider = await admin.post('/api/v1/providers', { name: 'fake-anthropic', kind: 'anthropic', base_url: fake.baseUrl('anthropic'), api_key: 'key-for-anthropic' });
+    expect(provider.status, JSON.stringify(provider.body)).toBe(201);
+    const modelName = 'claude-fake-compaction';
+    const config = await admin.post('/api/v1/model-configs', { provider: 'fake-anthropic', model: modelName, context_limit: 1_000 });
+    expect(config.status, JSON.stringify(config.body)).toBe(201);
+    // 750 of 1,000 input tokens, 600 of them read from the cache: 75 %, over the default 70 %.
+    fake.reply(modelName, fakeText('Deployed billing.', { usage: { input: 750, output: 5, cacheRead: 600 } }), fakeText('The user had billing deployed.'), fakeText('Anything else?'));
+    const chat = await createChat(alice, { model_config_id: config.body.id, content: 'Deploy billing, please.' });
+    await waitForIdle(alice, chat.id);
+
+    const requests = fake.requests.filter((request) => request.model === modelName);
+    expect(requests).toHaveLength(3);
+    const summaryRequest = requests[1]!.body;
+    expect(summaryRequest.tools).toBeUndefined();
+    expect(JSON.stringify(summaryRequest.messages)).toContain('User: Deploy billing, please.');
+    expect(JSON.stringify(summaryRequest.messages)).toContain('Assistant: Deployed billing.');
+    const continued = requests[2]!.body.messages;
+    expect(continued).toHaveLength(1);
+    expect(continued[0].role).toBe('user');
+    expect(continued[0].content[0].text).toBe(`${SUMMARY_PREFIX}The user had billing deployed.`);
+    const rows = await compressedRows(chat.id);
+    expect(rows[2]!.content[0].result).toEqual({
+      summary: 'The user had billing deployed.',
+      source: 'automatic',
+      threshold_percent: 70,
+      usage_percent: 75,
+      context_tokens: 750,
+      context_limit_tokens: 1_000,
+    });
+    expect(fake.unexpected).toEqual([]);
   });
 
   it('never compacts at a threshold of 100, even over the context limit', async () => {
