@@ -38,6 +38,11 @@ export interface LlmStepResult {
   messageId: number | null;
   toolCalls: StepToolCall[];
   finishReason: string;
+  /**
+   * The step's context reached the chat's compaction threshold: the workflow runs `compactChat`.
+   * Absent in histories from before compaction.
+   */
+  compactionDue?: boolean;
 }
 
 export interface ToolOutcome {

@@ -16,6 +16,7 @@ import { createSubAgentPreparer } from '../tools/subagents/spawn-agent.js';
 import { createSubAgentTools } from '../tools/subagents/sub-agent-tools.js';
 import { ToolRegistry } from '../tools/chat-tool.js';
 import { createTitleActivities } from './chat-titles.activity.js';
+import { createCompactionActivity } from './compaction.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { StreamWriter } from './part-publisher.js';
 import { createRunToolActivity } from './run-tool.activity.js';
@@ -83,6 +84,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     }),
     /** Checks a `spawn_agent` call and describes the child chat the workflow then starts. */
     prepareSubAgent: createSubAgentPreparer(createSubAgentReads(dependencies.pool)),
+    compactChat: createCompactionActivity({ pool: dependencies.pool, reads, resolveModel, createPartPublisher }),
     runTool: createRunToolActivity({ pool: dependencies.pool, tools, ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }) }),
     /** Waits (up to 30 s) for a just created or started workspace's MCP servers to list tools. */
     async primeWorkspaceMcp(input: { chatId: string }): Promise<number> {

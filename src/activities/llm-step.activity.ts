@@ -29,6 +29,7 @@ import { builtinToolAllowed, dynamicToolsAllowed, mcpToolsAllowed, stopsTurnAfte
 import { SPAWN_AGENT_TOOL_NAME } from '../domain/sub-agents.js';
 import { chatdSystemPrompt } from '../prompt/system-prompt.js';
 import { type LlmStepInput, type LlmStepResult, type StepToolCall, type ToolCallDisposition } from './activity-types.js';
+import { withCompactionDue } from './compaction-due.js';
 import { type PartPublisher } from './part-publisher.js';
 import { StepContent } from './step-content.js';
 
@@ -220,7 +221,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => !builtinNames.has(name) && !mcpNames.has(name)));
     const stepTools: StepTools = { tools: dependencies.tools, role, dynamicNames, mcpNames };
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
-    if (finished !== undefined) return resultFromMessage(finished, stepTools);
+    if (finished !== undefined) return withCompactionDue(resultFromMessage(finished, stepTools), finished.usage, chat);
     const modelConfig = chat.modelConfig;
     if (modelConfig === undefined) throw failure({ message: 'The chat has no usable model configuration.', kind: 'config', retryable: false });
     // Every model call is attributed to the key that started the turn; without one, none is made.
@@ -311,7 +312,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       if (!terminated) throw new StreamIncompleteError('The model stream ended before it finished.');
       const row = await persist(content.complete());
       if (row === undefined) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-      return { ...resultFromMessage(row, stepTools), finishReason };
+      return withCompactionDue({ ...resultFromMessage(row, stepTools), finishReason }, usage, chat);
     } catch (error) {
       await publisher.flush().catch(() => undefined);
       if (context.cancellationSignal.aborted) {

@@ -10,6 +10,7 @@ import { createChatCommands } from '../temporal/chat-client.js';
 import { createAiSdkRouter } from './ai-sdk-routes.js';
 import { createAdminRouter } from './admin-routes.js';
 import { createSettingsRouter } from './settings-routes.js';
+import { createCompactionSettingsRouter } from './compaction-settings-routes.js';
 import { createUsageRouter } from './usage-routes.js';
 import { createFileRouter } from './file-routes.js';
 import { createUserKeyRouter } from './user-key-routes.js';
@@ -62,6 +63,7 @@ export function createApp(dependencies: ApiDependencies): Express {
     '/api/v1',
     createAdminRouter({ catalogue, usage }),
     createSettingsRouter({ pool: dependencies.pool }),
+    createCompactionSettingsRouter({ pool: dependencies.pool }),
     createUsageRouter({ usage }),
     createFileRouter({ files: createChatFiles(dependencies.pool) }),
     createUserKeyRouter({ catalogue }),

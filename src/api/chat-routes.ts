@@ -193,6 +193,15 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     response.json(chatFromRow((await reads.getChat(chat.id))!));
   });
 
+  // Summarises the conversation now, through the chat workflow (the only writer of its
+  // messages). 409 while a turn runs (it compacts by itself at the threshold) or when nothing
+  // is new since the last summary.
+  router.post('/chats/:chatId/compact', async (request, response) => {
+    const chat = await ownedChat(request);
+    await checkSpend(request);
+    response.json(await commands.compact(chat.id, currentUser(request).apiKeyId));
+  });
+
   router.get('/chats/:chatId/messages', async (request, response) => {
     const chat = await ownedChat(request);
     const query = parseRequest(ListMessagesQuery, request.query, 'query');
@@ -232,7 +241,8 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
     const body = parseRequest(EditMessageRequest, request.body);
     const modelConfigId = await checkModel(body.model_config_id);
     const original = await reads.getMessage(chat.id, messageId);
-    if (original === undefined) throw new HttpError(404, 'Chat message not found.');
+    // Model-only messages (a compaction's summary) are not the user's to see, nor to edit.
+    if (original === undefined || original.visibility === 'model') throw new HttpError(404, 'Chat message not found.');
     if (original.role !== 'user') throw new HttpError(400, 'Only user messages can be edited.');
     await checkSpend(request);
     const result = await commands.editMessage(chat.id, { messageId, content: await toParts(files, currentUser(request).id, body.content), modelConfigId, clientMessageId: body.client_message_id ?? null, apiKeyId: currentUser(request).apiKeyId });

@@ -13,6 +13,8 @@ describe('the OpenAPI document', () => {
         '/api/v1/chats/{chatId}/messages',
         '/api/v1/chats/{chatId}/messages/{messageId}',
         '/api/v1/chats/{chatId}/interrupt',
+        '/api/v1/chats/{chatId}/compact',
+        '/api/v1/settings/compaction-threshold',
         '/api/v1/chats/{chatId}/queue/{queuedId}/promote',
         '/api/v1/chats/{chatId}/queue/{queuedId}',
         '/api/v1/chats/{chatId}/tool-results',

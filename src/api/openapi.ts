@@ -19,6 +19,7 @@ import {
 import { SetUsageLimitRequest, UsageLimit, UsageReport } from '../domain/usage.js';
 import { AdvisorSettings } from '../domain/advisor.js';
 import { SetTitleModelRequest } from '../domain/chat-title.js';
+import { CompactionResult, CompactionThresholdList, SetCompactionThresholdRequest } from '../domain/compaction.js';
 import { ALLOWED_FILE_TYPES, ChatFile } from '../domain/chat-file.js';
 import { Workspace } from '../domain/workspace.js';
 import { AvailableMcpServer, CreateMcpServerRequest, McpServer, McpUserTokenStatus, SetMcpUserTokenRequest, UpdateMcpServerRequest } from '../domain/mcp-server.js';
@@ -49,6 +50,9 @@ const McpServerList = z.object({ mcp_servers: z.array(McpServer) });
 const AvailableMcpServerList = z.object({ mcp_servers: z.array(AvailableMcpServer) });
 
 const components = {
+  CompactionResult,
+  CompactionThresholdList,
+  SetCompactionThresholdRequest,
   Chat,
   ChatMessage,
   QueuedMessage,
@@ -165,6 +169,13 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/chats/{chatId}/title/regenerate': {
         parameters: [chatId],
         post: operation('Regenerate the title from the first user turn and the last three turns, and store it.', { '200': { description: 'The chat with its new title.', ...json('Chat') }, '409': error('Title generation is already in progress (or no model can write titles), or spend limit reached.'), '502': error('The model gave no usable title.') }),
+      },
+      '/api/v1/chats/{chatId}/compact': {
+        parameters: [chatId],
+        post: operation(
+          'Summarise the conversation now (source "manual", whatever the threshold): later prompts start from the summary. Refused while a turn runs.',
+          { '200': { description: 'The stored summary and the usage it was taken at.', ...json('CompactionResult') }, '409': error('Nothing to compact, the chat is busy, or spend limit reached.'), '502': error('The model gave no usable summary.') },
+        ),
       },
       '/api/v1/chats/{chatId}/interrupt': {
         parameters: [chatId],
@@ -285,6 +296,14 @@ export function createOpenApiDocument(): Record<string, unknown> {
       '/api/v1/settings/title-model': {
         get: operation('Admin: the model config that writes titles and turn labels (null: each chat\'s own model).', { '200': { description: 'The setting.', ...json('SetTitleModelRequest') }, ...admin }),
         put: operation('Admin: pin the title model (null unpins it).', { '200': { description: 'The setting.', ...json('SetTitleModelRequest') }, '400': error('Not an enabled model config.'), ...admin }, { requestBody: { required: true, ...json('SetTitleModelRequest') } }),
+      },
+      '/api/v1/settings/compaction-threshold': {
+        get: operation("The caller's compaction thresholds, per model config.", { '200': { description: 'The overrides.', ...json('CompactionThresholdList') } }),
+        put: operation(
+          "Set the caller's compaction threshold for a model config (percent of its context limit; 100 disables; null removes the override).",
+          { '200': { description: 'The override.', ...json('SetCompactionThresholdRequest') }, '400': error('Invalid input or unknown model config.') },
+          { requestBody: { required: true, ...json('SetCompactionThresholdRequest') } },
+        ),
       },
       '/api/v1/settings/advisor': {
         get: operation('Admin: the advisor tool settings (off by default).', { '200': { description: 'The settings.', ...json('AdvisorSettings') }, ...admin }),

@@ -16,7 +16,8 @@ import { parseRequest } from './validate.js';
 export function createSettingsRouter(dependencies: { pool: Pool }): Router {
   const router = Router();
   const titles = createChatTitles(dependencies.pool);
-  router.use('/settings', requireAdmin);
+  // Per-user settings (compaction thresholds) live on their own router; these are service-wide.
+  router.use(['/settings/title-model', '/settings/advisor'], requireAdmin);
 
   router.get('/settings/title-model', async (_request, response) => {
     response.json({ model_config_id: await titles.getTitleModelConfigId() });

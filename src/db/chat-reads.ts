@@ -4,6 +4,7 @@
  * not found.
  */
 import { type AgentType, type ChatRole } from '../domain/tool-policy.js';
+import { effectiveThresholdPercent } from '../domain/compaction.js';
 import { type ModelConfigRecord } from '../llm/model-registry.js';
 import { type PromptSourceMessage } from '../prompt/to-model-messages.js';
 import { type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
@@ -15,6 +16,8 @@ export interface TurnContext {
   dynamicTools: unknown;
   modelConfig: ModelConfigRecord | undefined;
   role: ChatRole;
+  /** The owner's compaction threshold for the model config, else the config's, else the default. */
+  compactionThresholdPercent: number;
 }
 
 export interface ChatListFilter {
@@ -35,12 +38,24 @@ export function createChatReads(db: Queryable) {
       return rows[0];
     },
 
-    /** What a model step needs from the chat row, with its current model config, in one query. */
+    /**
+     * What a model step needs from the chat row, with its current model config, in one query;
+     * `compactionThresholdPercent` is the owner's override for that config, else the config's.
+     */
     async getTurnContext(chatId: string): Promise<TurnContext | undefined> {
-      const { rows } = await db.query<{ turn_count: number; dynamic_tools: unknown; plan_mode: boolean; parent_chat_id: string | null; agent_type: AgentType | null; model: ModelConfigRecord | null }>(
+      const { rows } = await db.query<{
+        turn_count: number;
+        dynamic_tools: unknown;
+        plan_mode: boolean;
+        parent_chat_id: string | null;
+        agent_type: AgentType | null;
+        model: ModelConfigRecord | null;
+        user_threshold: number | null;
+      }>(
         `SELECT c.turn_count, c.dynamic_tools, c.plan_mode, c.parent_chat_id, c.agent_type,
+                (SELECT t.threshold_percent FROM user_compaction_thresholds t WHERE t.user_id = c.owner_id AND t.model_config_id = m.id) AS user_threshold,
                 CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
-                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
+                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'compression_threshold', m.compression_threshold, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
                   'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
                     'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled, 'allow_user_api_key', p.allow_user_api_key,
                     'allow_central_api_key_fallback', p.allow_central_api_key_fallback, 'user_api_key_ciphertext', k.api_key_ciphertext) END) END AS model
@@ -56,6 +71,7 @@ export function createChatReads(db: Queryable) {
         dynamicTools: row.dynamic_tools,
         modelConfig: row.model ?? undefined,
         role: { isChild: row.parent_chat_id !== null, planMode: row.plan_mode, agentType: row.agent_type },
+        compactionThresholdPercent: effectiveThresholdPercent(row.model?.compression_threshold, row.user_threshold),
       };
     },
 
@@ -122,10 +138,18 @@ export function createChatReads(db: Queryable) {
       return rows[0];
     },
 
-    /** The prompt: every model-visible, non-deleted message in commit order. */
+    /**
+     * The prompt: every model-visible, non-deleted message in commit order, starting from the
+     * chat's latest summary (system messages stay). The summary's `chat_summarized` call and
+     * result are left out: the call is user-only, so its result would reach the model as an
+     * orphan that providers refuse, and the summary message already says the same.
+     */
     async loadPromptMessages(chatId: string): Promise<PromptSourceMessage[]> {
       const { rows } = await db.query<MessageRow>(
-        `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' ORDER BY id`,
+        `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages
+         WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' AND NOT (compressed AND role <> 'user')
+           AND (role = 'system' OR id >= COALESCE((SELECT max(id) FROM chat_messages WHERE chat_id = $1 AND compressed AND role = 'user' AND NOT deleted), 0))
+         ORDER BY id`,
         [chatId],
       );
       return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id, modelConfigId: row.model_config_id, providerResponseId: row.provider_response_id }));

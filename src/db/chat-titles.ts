@@ -91,7 +91,7 @@ export function createChatTitles(pool: Pool) {
         `SELECT c.owner_id, c.title, c.last_model_config_id,
            (SELECT content FROM chat_messages WHERE chat_id = c.id AND role = 'user' AND NOT deleted ORDER BY id LIMIT 1) AS first_content,
            (SELECT api_key_id FROM chat_messages WHERE chat_id = c.id AND role = 'user' AND NOT deleted ORDER BY id LIMIT 1) AS first_api_key_id,
-           (SELECT count(*) FROM chat_messages WHERE chat_id = c.id AND role = 'user' AND NOT deleted)::int AS users,
+           (SELECT count(*) FROM chat_messages WHERE chat_id = c.id AND role = 'user' AND NOT deleted AND NOT compressed)::int AS users,
            (SELECT count(*) FROM chat_messages WHERE chat_id = c.id AND role IN ('assistant', 'tool') AND NOT deleted
               AND idempotency_key NOT LIKE 'turn:' || $2::int || ':%')::int AS assistants
          FROM chats c WHERE c.id = $1`,

@@ -16,6 +16,7 @@ import { sql as mcpServers } from './migrations/0010-mcp-servers.js';
 import { sql as titlesAndSummaries } from './migrations/0011-titles-and-summaries.js';
 import { sql as agentModes } from './migrations/0012-agent-modes.js';
 import { sql as skillsAndContext } from './migrations/0013-skills-and-context.js';
+import { sql as compaction } from './migrations/0014-compaction.js';
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'titles-and-summaries', sql: titlesAndSummaries },
   { version: 12, name: 'agent-modes', sql: agentModes },
   { version: 13, name: 'skills-and-context', sql: skillsAndContext },
+  { version: 14, name: 'compaction', sql: compaction },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -17,6 +17,7 @@ import {
   UserProviderKey,
 } from '../domain/provider.js';
 import { type Pool, withTransaction, type Queryable } from './pool.js';
+import { DEFAULT_COMPACTION_THRESHOLD_PERCENT } from '../domain/compaction.js';
 
 interface ProviderRow {
   id: string;
@@ -164,8 +165,8 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
         await assertProviderTools(client, input.provider, input.provider_tools ?? []);
         if (input.is_default === true) await client.query('UPDATE model_configs SET is_default = false WHERE is_default');
         const { rows } = await client.query(
-          `INSERT INTO model_configs (id, provider, model, display_name, enabled, is_default, context_limit, max_output_tokens, prices, provider_options, provider_tools)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+          `INSERT INTO model_configs (id, provider, model, display_name, enabled, is_default, context_limit, max_output_tokens, prices, provider_options, provider_tools, compression_threshold)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
           [
             randomUUID(),
             input.provider,
@@ -178,6 +179,7 @@ export function createModelCatalogue(pool: Pool, sealer: KeySealer | undefined) 
             JSON.stringify(input.prices ?? {}),
             JSON.stringify(input.provider_options ?? {}),
             input.provider_tools ?? [],
+            input.compression_threshold ?? DEFAULT_COMPACTION_THRESHOLD_PERCENT,
           ],
         );
         return modelConfigFromRow(rows[0]);

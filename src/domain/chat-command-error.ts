@@ -23,6 +23,9 @@ export const CHAT_COMMAND_ERRORS = {
   TitleGenerationInProgress: { status: 409, message: 'Title generation is already in progress.' },
   TitleGenerationFailed: { status: 502, message: 'Title generation failed.', detail: 'The model gave no usable title; the chat keeps its title.' },
   TitleGenerationUnavailable: { status: 409, message: 'No model is available to generate a title.', detail: 'The chat has no usable model (the built-in echo model cannot write titles) and no title model is set.' },
+  NothingToCompact: { status: 409, message: 'Nothing to compact.' },
+  CompactionBusy: { status: 409, message: 'Chat is busy; compact it when the current turn has finished.' },
+  CompactionFailed: { status: 502, message: 'Compaction failed.', detail: 'The model gave no usable summary; the chat is unchanged.' },
 } as const;
 
 export type ChatCommandErrorKind = keyof typeof CHAT_COMMAND_ERRORS;

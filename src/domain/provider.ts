@@ -96,6 +96,8 @@ export const ModelConfig = z.object({
   is_default: z.boolean(),
   context_limit: z.number().int(),
   max_output_tokens: z.number().int(),
+  /** Percent of `context_limit` at which a chat is summarised (100: never). */
+  compression_threshold: z.number().int(),
   prices: ModelPrices,
   provider_options: z.record(z.string(), z.unknown()),
   provider_tools: z.array(ProviderToolName),
@@ -110,6 +112,8 @@ const modelConfigFields = {
   is_default: z.boolean(),
   context_limit: z.number().int().min(1).max(10_000_000),
   max_output_tokens: z.number().int().min(1).max(1_000_000),
+  /** Context compaction threshold in percent of `context_limit`; 100 disables compaction. */
+  compression_threshold: z.number().int().min(1).max(100),
   prices: ModelPrices,
   /** Passed to the AI SDK as `providerOptions[<sdk provider>]`, e.g. `{"reasoningEffort": "low"}`. */
   provider_options: z.record(z.string(), z.unknown()),
@@ -126,6 +130,7 @@ export const CreateModelConfigRequest = z.strictObject({
   is_default: modelConfigFields.is_default.optional(),
   context_limit: modelConfigFields.context_limit.optional(),
   max_output_tokens: modelConfigFields.max_output_tokens.optional(),
+  compression_threshold: modelConfigFields.compression_threshold.optional(),
   prices: modelConfigFields.prices.optional(),
   provider_options: modelConfigFields.provider_options.optional(),
   provider_tools: modelConfigFields.provider_tools.optional(),

@@ -50,6 +50,8 @@ export interface ModelConfigRecord {
   display_name: string;
   context_limit: number;
   max_output_tokens: number;
+  /** The model config's compaction threshold (percent of `context_limit`). */
+  compression_threshold?: number;
   prices?: ModelPrices;
   provider_options?: Record<string, unknown>;
   provider_tools?: ProviderToolName[];

@@ -25,6 +25,10 @@ export const ScriptStep = z.object({
   /** The first N attempts of this step fail with a retryable error after streaming `failAfterChunks` deltas. */
   failAttempts: z.number().int().min(0).default(0),
   failAfterChunks: z.number().int().min(0).default(1),
+  /** The input tokens the step reports (instead of an estimate from the prompt), to reach a compaction threshold. */
+  inputTokens: z.number().int().min(0).optional(),
+  /** The text is the prompt the step received, as JSON `[{role, text}]` (tests read what the model saw). */
+  describePrompt: z.boolean().default(false),
 });
 export type ScriptStep = z.infer<typeof ScriptStep>;
 
@@ -36,6 +40,12 @@ export const Script = z.object({
   summary: z.string().optional(),
   /** What an `advisor` tool call answers (streamed in `chunks` deltas); absent, advisor calls fail. */
   advice: z.string().optional(),
+  /**
+   * What a compaction (summary) request answers; absent, those requests fail. The summary
+   * carries the script on (with `steps` as its steps, default one plain step), so the steps a
+   * turn takes after it, whose prompt starts from the summary, still play a script.
+   */
+  compaction: z.object({ summary: z.string(), steps: z.array(ScriptStep).min(1).optional() }).optional(),
 });
 export type Script = z.infer<typeof Script>;
 
@@ -73,11 +83,15 @@ export class ScriptModel extends BuiltinStreamModel {
   protected async *parts(options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
     // chatd passes side requests (titles, turn labels) the chat's script and their purpose.
     const side = options.providerOptions?.script as { purpose?: string; source?: string } | undefined;
+    if (side?.purpose === 'compaction') {
+      yield* this.compactionAnswer(side.source ?? '', options);
+      return;
+    }
     if (side?.purpose === 'title' || side?.purpose === 'turn-label' || side?.purpose === 'advisor') {
       yield* this.sideAnswer(side.purpose, side.source ?? '', options);
       return;
     }
-    const source = lastUserText(options.prompt);
+    const source = scriptSource(lastUserText(options.prompt));
     if (!source.startsWith(SCRIPT_PREFIX)) throw new ScriptError(`script model: the user message must start with "${SCRIPT_PREFIX}"`);
     let script: Script;
     try {
@@ -87,8 +101,8 @@ export class ScriptModel extends BuiltinStreamModel {
     }
     const lastUser = options.prompt.map((message) => message.role).lastIndexOf('user');
     const stepIndex = options.prompt.slice(lastUser + 1).filter((message) => message.role === 'assistant').length;
-    const step = script.steps[stepIndex] ?? { text: 'Script finished.', repeat: 1, reasoning: '', chunks: 1, delayMs: 0, toolCalls: [], failAttempts: 0, failAfterChunks: 0 };
-    const text = step.text.repeat(step.repeat);
+    const step = script.steps[stepIndex] ?? { text: 'Script finished.', repeat: 1, reasoning: '', chunks: 1, delayMs: 0, toolCalls: [], failAttempts: 0, failAfterChunks: 0, describePrompt: false };
+    const text = step.describePrompt ? describePrompt(options.prompt) : step.text.repeat(step.repeat);
     // chatd passes the activity attempt to built-in models only (real providers never see it).
     const attempt = Number((options.providerOptions?.script as { attempt?: number } | undefined)?.attempt ?? 1);
     const failing = attempt <= step.failAttempts;
@@ -120,8 +134,25 @@ export class ScriptModel extends BuiltinStreamModel {
     yield {
       type: 'finish',
       finishReason: { unified: step.toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
-      usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(text + step.reasoning)),
+      usage: usageOf(step.inputTokens ?? estimateTokens(promptText(options.prompt)), estimateTokens(text + step.reasoning)),
     };
+  }
+
+  /** A summary request: the script's `compaction.summary`, then the script the turn goes on with. */
+  private async *compactionAnswer(source: string, options: LanguageModelV3CallOptions): AsyncGenerator<LanguageModelV3StreamPart> {
+    const text = scriptSource(source);
+    const parsed = text.startsWith(SCRIPT_PREFIX) ? Script.safeParse(safeJson(text.slice(SCRIPT_PREFIX.length))) : undefined;
+    const compaction = parsed?.success === true ? parsed.data.compaction : undefined;
+    if (parsed?.success !== true || compaction === undefined) throw new ScriptError('script model: the script has no compaction');
+    const carried = { ...parsed.data, steps: compaction.steps ?? [{ text: 'Continued from the summary.' }] };
+    const answer = compaction.summary === '' ? '' : `${compaction.summary}\n\n${SCRIPT_PREFIX}${JSON.stringify(carried)}`;
+    yield { type: 'stream-start', warnings: [] };
+    if (answer !== '') {
+      yield { type: 'text-start', id: 'text-0' };
+      yield { type: 'text-delta', id: 'text-0', delta: answer };
+      yield { type: 'text-end', id: 'text-0' };
+    }
+    yield { type: 'finish', finishReason: { unified: 'stop', raw: undefined }, usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(answer)) };
   }
 
   /**
@@ -140,6 +171,26 @@ export class ScriptModel extends BuiltinStreamModel {
     yield { type: 'text-end', id: 'text-0' };
     yield { type: 'finish', finishReason: { unified: 'stop', raw: undefined }, usage: usageOf(estimateTokens(promptText(options.prompt)), estimateTokens(text)) };
   }
+}
+
+/**
+ * The script in a user message: the message itself, or, in a summary that carried a script on,
+ * the script that starts its last line.
+ */
+function scriptSource(text: string): string {
+  if (text.startsWith(SCRIPT_PREFIX)) return text;
+  const carried = text.lastIndexOf(`\n${SCRIPT_PREFIX}`);
+  return carried === -1 ? text : text.slice(carried + 1);
+}
+
+/** The prompt as `[{role, text}]` JSON: what a `describePrompt` step answers. */
+function describePrompt(prompt: LanguageModelV3CallOptions['prompt']): string {
+  return JSON.stringify(
+    prompt.map((message) => ({
+      role: message.role,
+      text: typeof message.content === 'string' ? message.content : message.content.flatMap((part) => ('text' in part && typeof part.text === 'string' ? [part.text] : [])).join(''),
+    })),
+  );
 }
 
 function safeJson(text: string): unknown {

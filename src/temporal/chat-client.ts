@@ -12,10 +12,12 @@ import {
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { HttpError } from '../api/http-error.js';
 import { CHAT_COMMAND_ERRORS, isChatCommandErrorKind } from '../domain/chat-command-error.js';
+import { type CompactionResult } from '../domain/compaction.js';
 import type { chatWorkflow } from '../workflows/chat.workflow.js';
 import {
   CHAT_WORKFLOW_TYPE,
   chatWorkflowId,
+  compactUpdate,
   createChatUpdate,
   deleteQueuedUpdate,
   editMessageUpdate,
@@ -97,6 +99,8 @@ export function createChatCommands(options: ChatCommandsOptions) {
     /** Regenerates the title (409 while another regeneration of the chat runs); `apiKeyId` pays. */
     regenerateTitle: (chatId: string, apiKeyId: string | null): Promise<{ title: string }> =>
       run(() => handle(chatId).executeUpdate(regenerateTitleUpdate, { args: [{ apiKeyId }] })),
+    /** Summarises the chat now (409 while a turn runs or with nothing new since the last summary); `apiKeyId` pays. */
+    compact: (chatId: string, apiKeyId: string | null): Promise<CompactionResult> => run(() => handle(chatId).executeUpdate(compactUpdate, { args: [{ apiKeyId }] })),
   };
 }
 

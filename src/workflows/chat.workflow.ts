@@ -39,9 +39,12 @@ import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, type ChatError, type ChatStatu
 import { CHAT_COMMAND_ERRORS } from '../domain/chat-command-error.js';
 import { breaksExclusiveRule, exclusiveRuleText } from '../domain/advisor.js';
 import { ChatState, refuse } from './chat-state.js';
+import { compactIfDue, compactOnRequest } from './compaction.js';
+import { MAX_COMPACTIONS_PER_TURN } from '../domain/compaction.js';
 import {
   chatViewQuery,
   chatWorkflowId,
+  compactUpdate,
   createChatUpdate,
   familySignal,
   deleteQueuedUpdate,
@@ -485,6 +488,24 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   // Not under the lock: a regeneration changes no workflow state, and may take seconds.
   setHandler(regenerateTitleUpdate, ({ apiKeyId }) => titleRegeneration.regenerateChatTitle({ chatId, apiKeyId }));
 
+  // Under the lock, so a send waits for the summary instead of landing before it and being
+  // left out of later prompts. Refused while a turn runs: the turn compacts by itself. A turn
+  // that is only settling (its status write in flight) is not busy: the handler waits for it.
+  const turnBusy = (): boolean => activeTurn !== null || state.hasPendingTurn() || state.status === 'requires_action';
+  setHandler(
+    compactUpdate,
+    ({ apiKeyId }) =>
+      lock.run(async () => {
+        if (turnBusy() || (state.status !== 'waiting' && state.status !== 'error')) refuse('CompactionBusy');
+        return compactOnRequest(chatId, state.turn, apiKeyId);
+      }),
+    {
+      validator: (_request) => {
+        if (turnBusy()) refuse('CompactionBusy');
+      },
+    },
+  );
+
   setHandler(chatViewQuery, () => ({ ...state.snapshot(), turnActive: activeTurn !== null }));
 
   /**
@@ -543,6 +564,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   };
 
   const runTurn = async (turn: number): Promise<TurnOutcome> => {
+    let continuedFromSummary = 0;
     for (let step = 1; step <= MAX_CHAT_STEPS; step++) {
       if (state.turn !== turn) return { kind: 'handed-over' };
       if (state.status === 'interrupting') return { kind: 'interrupted' };
@@ -551,7 +573,14 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         { chatId, turn, step, ...(awaitTurnStart ? { awaitTurnStart } : {}) },
       ]);
       if (!result.accepted) return { kind: 'handed-over' };
-      if (result.toolCalls.length === 0) return { kind: 'completed' };
+      if (result.toolCalls.length === 0) {
+        // Summarised after the final step: the model goes on from the summary, a bounded number of times.
+        if ((await compactIfDue(chatId, turn, result)) && continuedFromSummary < MAX_COMPACTIONS_PER_TURN) {
+          continuedFromSummary++;
+          continue;
+        }
+        return { kind: 'completed' };
+      }
       if (breaksExclusiveRule(result.toolCalls) && patched(EXCLUSIVE_TOOLS)) {
         const refused = result.toolCalls.map((call) => ({ toolCallId: call.toolCallId, toolName: call.toolName, result: exclusiveRuleText(call.toolName), isError: true }));
         await store.recordToolResults({ chatId, turn, results: refused });
@@ -597,6 +626,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         if (state.turn !== turn || state.status !== 'running') return { kind: 'handed-over' };
         continue;
       }
+      // After the step's results are recorded, so the summary covers complete calls.
+      await compactIfDue(chatId, turn, result);
       const stopped = result.toolCalls.some((call) => call.stopAfter && outcomes.some((outcome) => outcome.toolCallId === call.toolCallId && !outcome.isError));
       if (stopped) return { kind: 'completed' };
     }

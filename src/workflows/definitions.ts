@@ -3,6 +3,7 @@
  * workflow and the API's Temporal client. Workflow-safe.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { type CompactionResult } from '../domain/compaction.js';
 import { type AgentType } from '../domain/tool-policy.js';
 import { type ChatMessagePart, type ChatStatus, type DynamicTool, type Labels, type PendingToolCall } from '../domain/chat.js';
 
@@ -134,6 +135,8 @@ export const submitToolResultsUpdate = defineUpdate<void, [{ results: ToolResult
 export const updateChatUpdate = defineUpdate<void, [UpdateChatInput]>('updateChat');
 /** Regenerates the chat's title from its conversation; `apiKeyId` is charged for the call. */
 export const regenerateTitleUpdate = defineUpdate<{ title: string }, [{ apiKeyId: string | null }]>('regenerateTitle');
+/** Summarises the chat now (source `manual`); refused while a turn runs or when nothing is new since the last summary. */
+export const compactUpdate = defineUpdate<CompactionResult, [{ apiKeyId: string | null }]>('compact');
 export const chatViewQuery = defineQuery<ChatView>('chatView');
 /** From a parent chat's workflow to its sub-agents': interrupting or archiving the parent reaches them. */
 export const familySignal = defineSignal<[{ action: 'interrupt' | 'archive' }]>('family');

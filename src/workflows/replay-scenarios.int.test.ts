@@ -231,6 +231,22 @@ describe('chat workflow scenarios (with replay histories)', () => {
     expect(textOf(messages[4])).toBe('You said: skip it');
   });
 
+  it('compaction: a final step at the threshold is summarised and the turn goes on, then a compaction on request', async () => {
+    const admin = apiClient(harness.apiUrl, harness.admin.key);
+    const model = (await admin.post('/api/v1/model-configs', { provider: 'script', model: 'script', context_limit: 1_000 })).body.id;
+    const chat = await createChat(alice, {
+      model_config_id: model,
+      content: script({ steps: [{ text: 'nearly full', inputTokens: 800 }], compaction: { summary: 'the summary', steps: [{ text: 'continued' }] } }),
+    });
+    await waitForIdle(alice, chat.id);
+    const { messages } = await listMessages(alice, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'assistant', 'tool', 'assistant']);
+    const manual = await alice.post(`/api/v1/chats/${chat.id}/compact`);
+    expect(manual.status).toBe(200);
+    expect(manual.body.source).toBe('manual');
+    await checkReplay(chat.id, 'compaction');
+  });
+
   it('continue-as-new with a queue in flight loses nothing', async () => {
     const clientMessageId = 'can-scenario';
     const chatId = chatIdFor(harness.alice.id, clientMessageId);
