@@ -54,7 +54,8 @@ describe('context compaction', () => {
     (await harness.pool.query<CompressedRow>('SELECT role, visibility, content FROM chat_messages WHERE chat_id = $1 AND compressed AND NOT deleted ORDER BY id', [chatId])).rows;
 
   /** The prompt a `describePrompt` step received. */
-  const promptSeenBy = (message: any): Array<{ role: string; text: string }> => JSON.parse(textOf(message));
+  /** The conversation part of a prompt the script model described (chatd's own system prompt left out). */
+  const promptSeenBy = (message: any): Array<{ role: string; text: string }> => (JSON.parse(textOf(message)) as Array<{ role: string; text: string }>).filter((entry) => entry.role !== 'system');
 
   const assistantSteps = async (chatId: string): Promise<number> =>
     (await harness.pool.query(`SELECT 1 FROM chat_messages WHERE chat_id = $1 AND role = 'assistant' AND idempotency_key LIKE 'turn:%:step:%' AND NOT deleted`, [chatId])).rows.length;

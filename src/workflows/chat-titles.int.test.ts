@@ -61,7 +61,8 @@ describe('chat titles and turn summaries', () => {
   it('replaces the fallback title with a generated one, charged to the key that started the turn', async () => {
     const content = chatScript({ title: '"Deploying the   billing service"' });
     const chat = await createChat(alice, { content });
-    expect(chat.title).toBe(fallbackChatTitle(content));
+    // The generated title is written in the background: a fast one may already be there.
+    expect([fallbackChatTitle(content), 'Deploying the billing service']).toContain(chat.title);
     await waitFor(async () => ((await getChat(alice, chat.id)).title === 'Deploying the billing service' ? true : undefined), 'the generated title');
     const events = await readChatEvents(harness.pool, chat.id, 0);
     expect(events.filter((event) => event.type === 'title_change').map((event) => event.payload.title)).toEqual(['Deploying the billing service']);
