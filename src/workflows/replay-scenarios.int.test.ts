@@ -282,4 +282,22 @@ describe('chat workflow scenarios (with replay histories)', () => {
     // The first run is the one that ends in ContinuedAsNew.
     await checkReplay(chat.id, 'continue-as-new', started.firstExecutionRunId);
   });
+  it('sub-agent: a parent spawns a child workflow, messages it, and its interrupt reaches the running child', async () => {
+    const childScript = script({ steps: [{ text: 'child answer' }] });
+    const parent = await createChat(alice, { content: script({ steps: [{ toolCalls: [{ name: 'spawn_agent', args: { type: 'explore', prompt: childScript } }] }, { text: 'spawned' }] }) });
+    await waitForIdle(alice, parent.id);
+    const { messages } = await listMessages(alice, parent.id);
+    const childId = messages[2].content[0].result.chat_id as string;
+    await waitForIdle(alice, childId);
+    const sent = await alice.post(`/api/v1/chats/${parent.id}/messages`, {
+      content: script({ steps: [{ toolCalls: [{ name: 'message_agent', args: { chat_id: childId, message: script(slowScript('slow child', 40, 100)) } }] }, { text: 'parent keeps streaming', chunks: 40, delayMs: 100 }] }),
+    });
+    expect(sent.status).toBe(200);
+    await waitForFirstDelta(harness.pool, childId);
+    expect((await alice.post(`/api/v1/chats/${parent.id}/interrupt`)).status).toBe(200);
+    await waitForStatus(alice, childId, 'waiting');
+    await waitForIdle(alice, parent.id);
+    await checkReplay(parent.id, 'sub-agent-parent');
+    await checkReplay(childId, 'sub-agent-child');
+  });
 });

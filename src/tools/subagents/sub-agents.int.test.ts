@@ -114,6 +114,27 @@ describe('sub-agents', () => {
     expect(rows[0].count).toBe(0);
   });
 
+  it('makes the sub-agents of a chat in plan mode read-only planners, on the parent\'s model unless one is named', async () => {
+    const parent = await createChat(alice, {
+      plan_mode: true,
+      content: script({
+        steps: [
+          { toolCalls: [{ name: 'spawn_agent', args: { type: 'general', prompt: script({ steps: [{ text: 'looked around' }] }) } }] },
+          { toolCalls: [{ name: 'spawn_agent', args: { type: 'general', prompt: script({ steps: [{ text: 'on echo' }] }), model_config_id: harness.echoModelId } }] },
+          { text: 'ok' },
+        ],
+      }),
+    });
+    await waitForIdle(alice, parent.id);
+    const [first, second] = (await toolResultParts(alice, parent.id)).map((part) => part.result.chat_id as string);
+    const planner = await waitForIdle(alice, first!);
+    expect(planner).toMatchObject({ plan_mode: true, agent_type: 'general', last_model_config_id: harness.scriptModelId });
+    expect((await waitForIdle(alice, second!)).last_model_config_id).toBe(harness.echoModelId);
+    const childSteps = seen.filter((step) => step.system.includes('You are a sub-agent'));
+    expect(childSteps[0]!.system).toContain('You are in Plan Mode as a sub-agent');
+    expect(new Set(childSteps[0]!.tools)).toEqual(new Set(['read_file', 'execute', 'process_output']));
+  });
+
   it('answers spawn_agent with an error result the model can fix for bad input or an unknown model', async () => {
     const parent = await createChat(alice, {
       content: script({
