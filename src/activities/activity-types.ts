@@ -4,6 +4,7 @@
  */
 import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
 import { type CreateChatInput, type UpdateChatInput } from '../workflows/definitions.js';
+import { type TurnStart } from './turn-start.js';
 
 /**
  * How the workflow must treat one tool call of a step: run it (`builtin`), wait for the client
@@ -30,6 +31,8 @@ export interface LlmStepInput {
    * starts): wait for the chat to reach `turn` instead of treating it as superseded.
    */
   awaitTurnStart?: boolean;
+  /** The message that starts the turn, for a step that calls the model while it is written (see turn-start.ts). */
+  turnStart?: TurnStart;
 }
 
 export interface LlmStepResult {

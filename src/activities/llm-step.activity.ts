@@ -17,7 +17,7 @@ import { type ChatStore } from '../db/chat-store.js';
 import { type MessageRow } from '../db/chat-rows.js';
 import { classifyModelError, MAX_MODEL_ATTEMPTS, retryDelayMs, StartupTimeoutError, StreamIncompleteError } from '../llm/classify-model-error.js';
 import { providerOptionsKey, providerToolsFor, type ModelConfigRecord, type ModelResolver } from '../llm/model-registry.js';
-import { attachedFileIds, toModelMessages, turnApiKeyId } from '../prompt/to-model-messages.js';
+import { attachedFileIds, toModelMessages, turnApiKeyId, type PromptSourceMessage } from '../prompt/to-model-messages.js';
 import { isBrokenChainError, planResponseChain } from '../prompt/response-chain.js';
 import { createChatFiles } from '../db/chat-files.js';
 import { attachmentLimitError } from '../llm/attachment-limits.js';
@@ -32,6 +32,7 @@ import { type LlmStepInput, type LlmStepResult, type StepToolCall, type ToolCall
 import { withCompactionDue } from './compaction-due.js';
 import { type PartPublisher } from './part-publisher.js';
 import { StepContent } from './step-content.js';
+import { confirmSpeculation, gatedPublisher, TurnSupersededError, untilTurnStarts } from './turn-start.js';
 
 export interface LlmStepDependencies {
   pool: Pool;
@@ -174,26 +175,6 @@ async function publishRetry(
   ]);
 }
 
-const TURN_START_POLL_MS = 3;
-const TURN_START_BUDGET_MS = 30_000;
-
-/**
- * The first step of a turn whose user message is stored in parallel: waits until the chat has
- * reached the turn (the message and the turn's model are in place). A send whose store was
- * refused cancels the step, which its heartbeats hear; a store slower than the budget fails
- * the attempt, and the retry waits again.
- */
-async function untilTurnStarts(input: LlmStepInput, readTurn: () => Promise<{ turnCount: number } | undefined>, heartbeat: () => void, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + TURN_START_BUDGET_MS;
-  for (let chat = await readTurn(); chat !== undefined && chat.turnCount < input.turn; chat = await readTurn()) {
-    if (Date.now() > deadline) throw ApplicationFailure.retryable(`turn ${input.turn} has not started after ${TURN_START_BUDGET_MS} ms`, 'TurnNotStarted');
-    heartbeat();
-    // Cancelled: the send that started this turn was refused, and the turn rolled back.
-    if (signal.aborted) throw signal.reason;
-    await new Promise((resolve) => setTimeout(resolve, TURN_START_POLL_MS));
-  }
-}
-
 export function createLlmStepActivity(dependencies: LlmStepDependencies) {
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
     const context = Context.current();
@@ -206,14 +187,30 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     const offeredBuiltins = Promise.all(
       dependencies.tools.all().map(async (builtin) => (builtin.offered === undefined || (await builtin.offered(input.chatId).catch(() => false)) ? [builtin] : [])),
     ).then((lists) => lists.flat());
+    // A send's first step calls the model while the send's message is written (see turn-start.ts);
+    // its retries read the written turn instead.
+    const turnStart = context.info.attempt === 1 ? input.turnStart : undefined;
+    const readTurn = () => dependencies.reads.getStartedTurn(input.chatId);
+    const heartbeatNow = () => context.heartbeat({ step: input.step });
     const readStep = () =>
-      Promise.all([dependencies.reads.getTurnContext(input.chatId), dependencies.store.findAssistantStep(input), dependencies.reads.loadPromptMessages(input.chatId)]);
-    // Reads in parallel are not one snapshot: wait for the turn first, then read everything
-    // after the message's commit, or the prompt could miss the message that started the turn.
-    if (input.awaitTurnStart === true) await untilTurnStarts(input, () => dependencies.reads.getTurnContext(input.chatId), () => context.heartbeat({ step: input.step }), context.cancellationSignal);
+      Promise.all([
+        dependencies.reads.getTurnContext(input.chatId, turnStart === undefined ? {} : { speculativeModelConfigId: turnStart.modelConfigId }),
+        dependencies.store.findAssistantStep(input),
+        turnStart === undefined
+          ? dependencies.reads.loadPromptMessages(input.chatId)
+          : dependencies.reads
+              .loadPromptMessages(input.chatId, { beforeTurn: input.turn })
+              .then((before): PromptSourceMessage[] => [...before, { role: 'user', content: turnStart.content, apiKeyId: turnStart.apiKeyId }]),
+      ]);
+    // Reads in parallel are not one snapshot: a waiting step reads everything after the message's
+    // commit, or the prompt could miss the message that started the turn.
+    if (turnStart === undefined && (input.awaitTurnStart === true || input.turnStart !== undefined)) {
+      await untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal);
+    }
     const [chat, finished, history] = await readStep();
-    if (chat === undefined || chat.turnCount !== input.turn) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
-    const { role } = chat;
+    const superseded = turnStart === undefined ? chat?.turnCount !== input.turn : chat === undefined || chat.turnCount > input.turn;
+    if (chat === undefined || superseded) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
+    const role = turnStart?.planMode === undefined ? chat.role : { ...chat.role, planMode: turnStart.planMode };
     // The gating matrix: plan mode and read-only sub-agents get fewer tools.
     const dynamicTools = dynamicToolsAllowed(role) ? DynamicTools.parse(chat.dynamicTools) : [];
     const mcp = mcpToolsAllowed(role) ? await discoveringMcp : [];
@@ -256,7 +253,13 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
       toolSet[dynamic.name] = tool({ description: dynamic.description, inputSchema: jsonSchema(dynamic.input_schema as never) });
     }
 
-    const publisher = dependencies.createPartPublisher(input.chatId);
+    // A speculative step shows nothing until its turn has started as it assumed.
+    let turnConfirmed: Promise<void> | undefined;
+    const confirmTurn = (): Promise<void> =>
+      (turnConfirmed ??= untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal).then((started) =>
+        confirmSpeculation(started, input.turn, { modelConfigId: modelConfig.id, planMode: role.planMode }),
+      ));
+    const publisher = turnStart === undefined ? dependencies.createPartPublisher(input.chatId) : gatedPublisher(dependencies.createPartPublisher(input.chatId), confirmTurn);
     const content = new StepContent();
     const heartbeat = setInterval(() => context.heartbeat({ step: input.step }), dependencies.heartbeatIntervalMs ?? 500);
     let usage: Usage | null = null;
@@ -321,6 +324,10 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
         if (partial.length > 0) await persist(partial);
         throw new CancelledFailure('interrupted');
       }
+      // A speculative step whose turn never started as assumed reports that, not its model's error.
+      const unconfirmed = turnStart === undefined ? undefined : await confirmTurn().then(() => undefined, (reason: unknown) => reason);
+      if (unconfirmed instanceof TurnSupersededError) return { accepted: false, messageId: null, toolCalls: [], finishReason: 'superseded' };
+      if (unconfirmed !== undefined) throw unconfirmed;
       if (error instanceof ApplicationFailure) throw error;
       const cause = startup.signal.aborted ? startup.signal.reason : error;
       const { error: chatError, retryAfterMs } = classify(cause);

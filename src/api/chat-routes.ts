@@ -212,12 +212,16 @@ export function createChatRouter(dependencies: ChatRoutesDependencies): Router {
   });
 
   router.post('/chats/:chatId/messages', async (request, response) => {
+    // The spend check runs alongside the ownership read (a send's first token waits on both);
+    // its verdict still comes after every 404 and 400.
+    const spend = checkSpend(request);
+    spend.catch(() => undefined);
     const chat = await ownedChat(request);
     const raw = request.body as { busy_behavior?: unknown } | undefined;
     if (raw?.busy_behavior !== undefined && raw.busy_behavior !== 'queue' && raw.busy_behavior !== 'interrupt') throw new HttpError(400, 'Invalid busy_behavior value.', 'Use "queue" or "interrupt".');
     const body = parseRequest(SendMessageRequest, request.body);
     if (chat.archived) throw new HttpError(400, 'Cannot send messages to an archived chat.');
-    await checkSpend(request);
+    await spend;
     const result = await commands.sendMessage(chat.id, {
       content: await toParts(files, currentUser(request).id, body.content),
       modelConfigId: await checkModel(body.model_config_id),

@@ -42,7 +42,14 @@ export function createChatReads(db: Queryable) {
      * What a model step needs from the chat row, with its current model config, in one query;
      * `compactionThresholdPercent` is the owner's override for that config, else the config's.
      */
-    async getTurnContext(chatId: string): Promise<TurnContext | undefined> {
+    async getTurnContext(chatId: string, options: { speculativeModelConfigId?: string | null } = {}): Promise<TurnContext | undefined> {
+      // A speculative first step resolves the model as the send's write will: the requested one
+      // if enabled, else the chat's last if enabled, else the default (see resolveModelConfigId).
+      const speculative = options.speculativeModelConfigId !== undefined;
+      const modelJoin = speculative
+        ? `LEFT JOIN LATERAL (SELECT * FROM model_configs WHERE enabled AND (id = $2::uuid OR id = c.last_model_config_id OR is_default)
+             ORDER BY (id = $2::uuid) DESC NULLS LAST, (id = c.last_model_config_id) DESC NULLS LAST, is_default DESC LIMIT 1) m ON true`
+        : 'LEFT JOIN model_configs m ON m.id = c.last_model_config_id';
       const { rows } = await db.query<{
         turn_count: number;
         dynamic_tools: unknown;
@@ -59,10 +66,10 @@ export function createChatReads(db: Queryable) {
                   'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
                     'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled, 'allow_user_api_key', p.allow_user_api_key,
                     'allow_central_api_key_fallback', p.allow_central_api_key_fallback, 'user_api_key_ciphertext', k.api_key_ciphertext) END) END AS model
-         FROM chats c LEFT JOIN model_configs m ON m.id = c.last_model_config_id LEFT JOIN providers p ON p.name = m.provider
+         FROM chats c ${modelJoin} LEFT JOIN providers p ON p.name = m.provider
            LEFT JOIN user_provider_keys k ON k.provider_id = p.id AND k.user_id = c.owner_id
          WHERE c.id = $1`,
-        [chatId],
+        speculative ? [chatId, options.speculativeModelConfigId] : [chatId],
       );
       const row = rows[0];
       if (row === undefined) return undefined;
@@ -144,15 +151,30 @@ export function createChatReads(db: Queryable) {
      * result are left out: the call is user-only, so its result would reach the model as an
      * orphan that providers refuse, and the summary message already says the same.
      */
-    async loadPromptMessages(chatId: string): Promise<PromptSourceMessage[]> {
+    /**
+     * The prompt's messages. `beforeTurn` leaves out rows written for that turn or later (a
+     * speculative first step builds the turn's prompt before its user message is written).
+     */
+    async loadPromptMessages(chatId: string, options: { beforeTurn?: number } = {}): Promise<PromptSourceMessage[]> {
       const { rows } = await db.query<MessageRow>(
         `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages
          WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' AND NOT (compressed AND role <> 'user')
            AND (role = 'system' OR id >= COALESCE((SELECT max(id) FROM chat_messages WHERE chat_id = $1 AND compressed AND role = 'user' AND NOT deleted), 0))
+           AND ($2::int IS NULL OR idempotency_key IS NULL OR idempotency_key !~ '^turn:[0-9]+:' OR split_part(idempotency_key, ':', 2)::int < $2::int)
          ORDER BY id`,
-        [chatId],
+        [chatId, options.beforeTurn ?? null],
       );
       return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id, modelConfigId: row.model_config_id, providerResponseId: row.provider_response_id }));
+    },
+
+    /** What a first step waits for: the turn, its model and its mode, once the send's write commits. */
+    async getStartedTurn(chatId: string): Promise<{ turnCount: number; modelConfigId: string | null; planMode: boolean } | undefined> {
+      const { rows } = await db.query<{ turn_count: number; last_model_config_id: string | null; plan_mode: boolean }>(
+        'SELECT turn_count, last_model_config_id, plan_mode FROM chats WHERE id = $1',
+        [chatId],
+      );
+      const row = rows[0];
+      return row === undefined ? undefined : { turnCount: row.turn_count, modelConfigId: row.last_model_config_id, planMode: row.plan_mode };
     },
 
     async isUsableModelConfig(id: string): Promise<boolean> {

@@ -20,7 +20,7 @@ import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingTool
 import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-command-error.js';
 import { type CreateChatInput } from '../workflows/definitions.js';
 import { appendChatEvents, type NewChatEvent } from './chat-events.js';
-import { chatMessageFromRow, queuedMessageFromRow, type MessageRow, type QueuedRow } from './chat-rows.js';
+import { chatMessageFromRow, queuedMessageFromRow, type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
 import { type Pool, type PoolClient, withTransaction } from './pool.js';
 import { appendWatchEvent } from './watch-events.js';
 
@@ -39,6 +39,25 @@ async function lockChat(client: PoolClient, chatId: string): Promise<LockedChat>
   const chat = rows[0];
   if (chat === undefined) refuse('ChatNotFound');
   return chat;
+}
+
+/**
+ * `lockChat` and `resolveModelConfigId` in one round trip, for the write a send's first token
+ * waits on. `queued_count` lets it skip rewriting an empty queue mirror.
+ */
+async function lockChatResolvingModel(client: PoolClient, chatId: string, requested: string | null): Promise<LockedChat & { queued_count: number; model_config_id: string }> {
+  const { rows } = await client.query<LockedChat & { queued_count: number; model_config_id: string | null }>(
+    `SELECT c.turn_count, c.status, c.last_model_config_id, c.queued_count,
+       (SELECT m.id FROM model_configs m WHERE m.enabled AND (m.id = $2::uuid OR m.id = c.last_model_config_id OR m.is_default)
+        ORDER BY (m.id = $2::uuid) DESC NULLS LAST, (m.id = c.last_model_config_id) DESC NULLS LAST, m.is_default DESC LIMIT 1) AS model_config_id
+     FROM chats c WHERE c.id = $1 FOR UPDATE`,
+    [chatId, requested],
+  );
+  const chat = rows[0];
+  if (chat === undefined) refuse('ChatNotFound');
+  const modelConfigId = chat.model_config_id;
+  if (modelConfigId === null) refuse('NoDefaultModel');
+  return { ...chat, model_config_id: modelConfigId };
 }
 
 /** The requested model when usable, else the chat's last model, else the default. */
@@ -102,16 +121,20 @@ async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEv
   return { type: 'queue_update', payload: { queued_messages: rows.map(queuedMessageFromRow) } };
 }
 
-/** Starts `turn`; a message sent with a plan mode sets the chat's from this turn on. */
+/**
+ * Starts `turn`; a message sent with a plan mode sets the chat's from this turn on. Callers make
+ * no further change to the chat row but its event sequence, so the watch event carries the
+ * row as returned here.
+ */
 async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus, planMode: boolean | null): Promise<void> {
-  await client.query(
+  const { rows } = await client.query<ChatRow>(
     `UPDATE chats SET status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
        pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(), plan_mode = COALESCE($4, plan_mode),
        queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued')
-     WHERE id = $1`,
+     WHERE id = $1 RETURNING *`,
     [chatId, turn, modelConfigId, planMode],
   );
-  if (previousStatus !== 'running') await appendWatchEvent(client, chatId, 'status_change');
+  if (previousStatus !== 'running') await appendWatchEvent(client, chatId, 'status_change', rows[0]);
 }
 
 function turnKey(turn: number, suffix: string): string {
@@ -176,14 +199,30 @@ async function claimTurnUserMessage(
   message: { content: ChatMessagePart[]; modelConfigId: string; apiKeyId: string | null },
 ): Promise<TurnClaim> {
   const key = turnKey(turn, 'user');
-  const { rows } = await client.query<MessageRow>(
-    `SELECT * FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2 AND NOT deleted
-       AND content = $3::jsonb AND model_config_id IS NOT DISTINCT FROM $4::uuid AND api_key_id IS NOT DISTINCT FROM $5::uuid`,
-    [chatId, key, JSON.stringify(message.content), message.modelConfigId, message.apiKeyId],
+  // One round trip for the usual case (nothing kept, nothing to retire): the first token of a
+  // send waits on this transaction. The statement's parts share one snapshot, as the separate
+  // read-then-retire did.
+  const { rows } = await client.query<{ kept_id: number | null; retired_from: number | null }>(
+    `WITH kept AS (
+       SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2 AND NOT deleted
+         AND content = $3::jsonb AND model_config_id IS NOT DISTINCT FROM $4::uuid AND api_key_id IS NOT DISTINCT FROM $5::uuid
+     ), retired AS (
+       UPDATE chat_messages SET deleted = true, idempotency_key = 'discarded:' || id || ':' || idempotency_key
+       WHERE chat_id = $1
+         AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $6), 0)
+         AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $7
+         AND id IS DISTINCT FROM (SELECT id FROM kept)
+       RETURNING id
+     )
+     SELECT (SELECT id FROM kept) AS kept_id, (SELECT min(id) FROM retired) AS retired_from`,
+    [chatId, key, JSON.stringify(message.content), message.modelConfigId, message.apiKeyId, turnKey(turn - 1, 'user'), turn],
   );
-  const kept = rows[0];
-  const retiredFrom = await retireTurnsFrom(client, chatId, turn, kept?.id ?? null);
-  if (kept !== undefined) return { message: kept, written: false, retiredFrom };
+  const keptId = rows[0]?.kept_id ?? null;
+  const retiredFrom = rows[0]?.retired_from === null || rows[0]?.retired_from === undefined ? null : Number(rows[0].retired_from);
+  if (keptId !== null) {
+    const kept = (await client.query<MessageRow>('SELECT * FROM chat_messages WHERE chat_id = $1 AND id = $2', [chatId, keptId])).rows[0]!;
+    return { message: kept, written: false, retiredFrom };
+  }
   const inserted = await insertMessage(client, chatId, { role: 'user', content: message.content, modelConfigId: message.modelConfigId, key, apiKeyId: message.apiKeyId });
   return { message: inserted, written: true, retiredFrom };
 }
@@ -256,11 +295,12 @@ export function createChatStore(pool: Pool) {
       planMode?: boolean;
     }): Promise<{ messageId: number; modelConfigId: string }> {
       return withTransaction(pool, async (client) => {
-        const chat = await lockChat(client, input.chatId);
-        const modelConfigId = await resolveModelConfigId(client, input.modelConfigId, chat.last_model_config_id);
+        const chat = await lockChatResolvingModel(client, input.chatId, input.modelConfigId);
+        const modelConfigId = chat.model_config_id;
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
         const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null });
-        const queueChanged = await matchQueue(client, input.chatId, []);
+        // The workflow's queue is empty here; the mirror only needs rewriting if rows are queued.
+        const queueChanged = chat.queued_count > 0 && (await matchQueue(client, input.chatId, []));
         await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);
         const events = await claimEvents(client, input.chatId, claim);
         if (queueChanged) events.push(await queueEvent(client, input.chatId));

@@ -15,12 +15,13 @@ export type WatchKind = 'created' | 'status_change' | 'title_change' | 'archive_
 /**
  * Appends a watch event carrying the chat row as the transaction leaves it. Deferred to just
  * before COMMIT: the per-user sequence row is locked only from here to the commit, so one
- * user's many chats do not queue behind each other's whole transactions.
+ * user's many chats do not queue behind each other's whole transactions. `final`: the chat row
+ * as the transaction will commit it, when the caller has it (one read fewer).
  */
-export async function appendWatchEvent(db: Queryable, chatId: string, kind: WatchKind): Promise<void> {
+export async function appendWatchEvent(db: Queryable, chatId: string, kind: WatchKind, final?: ChatRow): Promise<void> {
   await runBeforeCommit(db, async () => {
-    const { rows } = await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId]);
-    const chat = rows[0];
+    // A caller that made its last change to the row already holds it as it will commit.
+    const chat = final ?? (await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId])).rows[0];
     if (chat === undefined) return;
     await db.query(
     `WITH allocated AS (

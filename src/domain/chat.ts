@@ -130,3 +130,8 @@ export const MAX_CHAT_STEPS = 1200;
 export const MAX_DYNAMIC_TOOLS = 250;
 export const DYNAMIC_TOOL_TIMEOUT_MS = 5 * 60_000;
 export const MAX_SYSTEM_PROMPT_CHARS = 10_000;
+/**
+ * A send's message up to this size (JSON characters) also travels in its turn's first step, so
+ * the step can call the model while the message is being written; larger ones make it wait.
+ */
+export const MAX_SPECULATIVE_MESSAGE_CHARS = 16_000;

@@ -35,7 +35,8 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ChatActivities } from '../activities/index.js';
 import { type StepToolCall, type ToolOutcome } from '../activities/activity-types.js';
-import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, type ChatError, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
+import type { TurnStart } from '../activities/turn-start.js';
+import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, MAX_SPECULATIVE_MESSAGE_CHARS, type ChatError, type ChatStatus, type PendingToolCall } from '../domain/chat.js';
 import { CHAT_COMMAND_ERRORS } from '../domain/chat-command-error.js';
 import { breaksExclusiveRule, exclusiveRuleText } from '../domain/advisor.js';
 import { ChatState, refuse } from './chat-state.js';
@@ -152,6 +153,8 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   let lastModelConfigId: string | null = null;
   /** A turn whose user message is being written while its first step starts (see sendMessage). */
   let startingTurn: number | null = null;
+  /** Its message, when small enough for the first step to call the model while it is written. */
+  let startingTurnMessage: TurnStart | undefined;
   /** Side calls started and not yet finished; continue-as-new waits for none. */
   let sideCallsRunning = 0;
 
@@ -317,6 +320,10 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
             state.status = 'running';
             state.pendingToolCalls = [];
             startingTurn = turn;
+            startingTurnMessage =
+              JSON.stringify(send.content).length <= MAX_SPECULATIVE_MESSAGE_CHARS
+                ? { content: send.content, modelConfigId: send.modelConfigId, apiKeyId: send.apiKeyId ?? null, ...(send.planMode === undefined ? {} : { planMode: send.planMode }) }
+                : undefined;
             let inserted: Awaited<ReturnType<typeof insert>>;
             try {
               inserted = await insert();
@@ -570,7 +577,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
       if (state.status === 'interrupting') return { kind: 'interrupted' };
       const awaitTurnStart = step === 1 && startingTurn === turn;
       const result = await model.llmStep.executeWithOptions({ ...MODEL_ACTIVITY_OPTIONS, summary: `LLM step ${step} · turn ${turn}` }, [
-        { chatId, turn, step, ...(awaitTurnStart ? { awaitTurnStart } : {}) },
+        { chatId, turn, step, ...(awaitTurnStart ? { awaitTurnStart, ...(startingTurnMessage === undefined ? {} : { turnStart: startingTurnMessage }) } : {}) },
       ]);
       if (!result.accepted) return { kind: 'handed-over' };
       if (result.toolCalls.length === 0) {

@@ -158,7 +158,8 @@ describe('sub-agents', () => {
     const childId = await spawnedChild(alice, parent.id);
     await waitForIdle(alice, childId);
 
-    const slow = script({ steps: [{ text: 'working for a long while', chunks: 100, delayMs: 100 }] });
+    // 20 s of streaming: the interrupt always lands in the middle of it.
+    const slow = script({ steps: [{ text: 'working ', repeat: 50, chunks: 200, delayMs: 100 }] });
     await sendTurn(parent.id, [
       { toolCalls: [{ name: 'message_agent', args: { chat_id: childId, message: slow } }] },
       { toolCalls: [{ name: 'wait_agent', args: { chat_id: childId, timeout_seconds: 1 } }] },
@@ -177,7 +178,7 @@ describe('sub-agents', () => {
     expect(idleChild.status).toBe('waiting');
     const { messages } = await listMessages(alice, childId);
     // The interrupted step kept its partial output.
-    expect(textOf(messages.at(-1)).length).toBeLessThan('working for a long while'.length);
+    expect(textOf(messages.at(-1)).length).toBeLessThan('working '.length * 50);
   });
 
   it('interrupting the parent interrupts its running sub-agent, and archiving the parent archives it', async () => {
