@@ -8,6 +8,7 @@ import { createChatStore } from '../db/chat-store.js';
 import { type Pool } from '../db/pool.js';
 import { createModelResolver, type KeyOpener, type ModelResolver } from '../llm/model-registry.js';
 import { type ChatMcpTools } from '../mcp/chat-mcp-tools.js';
+import { ChatEventWaker } from '../db/chat-event-waker.js';
 import { createSubAgentReads } from '../db/sub-agents.js';
 import { createChatCommands } from '../temporal/chat-client.js';
 import { createAdvisorTool } from '../tools/advisor/advisor-tool.js';
@@ -79,6 +80,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       tools,
       ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
       createPartPublisher,
+      waker: new ChatEventWaker(dependencies.pool.options.connectionString),
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
       ...(dependencies.promptSections === undefined ? {} : { promptSections: dependencies.promptSections }),
     }),

@@ -32,7 +32,8 @@ import { type LlmStepInput, type LlmStepResult, type StepToolCall, type ToolCall
 import { withCompactionDue } from './compaction-due.js';
 import { type PartPublisher } from './part-publisher.js';
 import { StepContent } from './step-content.js';
-import { confirmSpeculation, gatedPublisher, TurnSupersededError, untilTurnStarts } from './turn-start.js';
+import { confirmSpeculation, gatedPublisher, nextChatEvent, TurnSupersededError, untilTurnStarts } from './turn-start.js';
+import { type ChatEventWaker } from '../db/chat-event-waker.js';
 
 export interface LlmStepDependencies {
   pool: Pool;
@@ -43,6 +44,8 @@ export interface LlmStepDependencies {
   /** The chat's MCP tools (workspace and remote servers), discovered before every step. */
   mcp?: ChatMcpTools;
   createPartPublisher: (chatId: string) => PartPublisher;
+  /** Wakes a first step when the send's write commits; without it the step polls. */
+  waker?: ChatEventWaker;
   heartbeatIntervalMs?: number;
   /** How long a model may take to send its first chunk before the attempt is retried (default 60 s). */
   startupTimeoutMs?: number;
@@ -175,8 +178,31 @@ async function publishRetry(
   ]);
 }
 
+/**
+ * First steps calling the model while their message is written, at most this many at once per
+ * worker. Under a burst of sends their reads would compete with the very writes they wait for;
+ * past the cap a first step waits for its write and then reads (the waiting is cheap: a NOTIFY).
+ */
+const MAX_CONCURRENT_SPECULATION = 1;
+
 export function createLlmStepActivity(dependencies: LlmStepDependencies) {
+  let speculating = 0;
+  const runStep = createStepRunner(dependencies);
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
+    // Retries read the written turn; so does a first step past the cap.
+    const speculate = input.turnStart !== undefined && Context.current().info.attempt === 1 && speculating < MAX_CONCURRENT_SPECULATION;
+    if (!speculate) return runStep(input, false);
+    speculating++;
+    try {
+      return await runStep(input, true);
+    } finally {
+      speculating--;
+    }
+  };
+}
+
+function createStepRunner(dependencies: LlmStepDependencies) {
+  return async function runStep(input: LlmStepInput, speculate: boolean): Promise<LlmStepResult> {
     const context = Context.current();
     // Independent reads in parallel: time to first token is what users feel.
     const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
@@ -189,8 +215,9 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     ).then((lists) => lists.flat());
     // A send's first step calls the model while the send's message is written (see turn-start.ts);
     // its retries read the written turn instead.
-    const turnStart = context.info.attempt === 1 ? input.turnStart : undefined;
+    const turnStart = speculate ? input.turnStart : undefined;
     const readTurn = () => dependencies.reads.getStartedTurn(input.chatId);
+    const nextChange = dependencies.waker === undefined ? undefined : nextChatEvent(dependencies.waker, input.chatId);
     const heartbeatNow = () => context.heartbeat({ step: input.step });
     const readStep = () =>
       Promise.all([
@@ -205,7 +232,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     // Reads in parallel are not one snapshot: a waiting step reads everything after the message's
     // commit, or the prompt could miss the message that started the turn.
     if (turnStart === undefined && (input.awaitTurnStart === true || input.turnStart !== undefined)) {
-      await untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal);
+      await untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal, nextChange);
     }
     const [chat, finished, history] = await readStep();
     const superseded = turnStart === undefined ? chat?.turnCount !== input.turn : chat === undefined || chat.turnCount > input.turn;
@@ -256,7 +283,7 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
     // A speculative step shows nothing until its turn has started as it assumed.
     let turnConfirmed: Promise<void> | undefined;
     const confirmTurn = (): Promise<void> =>
-      (turnConfirmed ??= untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal).then((started) =>
+      (turnConfirmed ??= untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal, nextChange).then((started) =>
         confirmSpeculation(started, input.turn, { modelConfigId: modelConfig.id, planMode: role.planMode }),
       ));
     const publisher = turnStart === undefined ? dependencies.createPartPublisher(input.chatId) : gatedPublisher(dependencies.createPartPublisher(input.chatId), confirmTurn);

@@ -15,7 +15,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type ChatMessagePart } from '../domain/chat.js';
 import { type PartPublisher, type MessagePartEvent } from './part-publisher.js';
 
-const TURN_START_POLL_MS = 1;
+const TURN_START_POLL_MS = 2;
+/** With a waker, a re-check anyway this often (a NOTIFY can be missed while it reconnects). */
+const TURN_START_RECHECK_MS = 25;
 const TURN_START_BUDGET_MS = 30_000;
 
 /** What a send's first step knows of the message that starts its turn. */
@@ -25,6 +27,11 @@ export interface TurnStart {
   modelConfigId: string | null;
   apiKeyId: string | null;
   planMode?: boolean;
+}
+
+/** `nextChange` for `untilTurnStarts` from a chat event waker: the chat's next NOTIFY, or a re-check. */
+export function nextChatEvent(waker: { next(chatId: string, maxWaitMs: number): Promise<void> }, chatId: string): () => Promise<void> {
+  return () => waker.next(chatId, TURN_START_RECHECK_MS);
 }
 
 export interface StartedTurn {
@@ -48,16 +55,19 @@ export async function untilTurnStarts(
   readTurn: () => Promise<StartedTurn | undefined>,
   heartbeat: () => void,
   signal: AbortSignal,
+  /** Resolves when the chat may have changed (its next event); asked before each read. Default: a short poll. */
+  nextChange: () => Promise<void> = () => new Promise((resolve) => setTimeout(resolve, TURN_START_POLL_MS)),
 ): Promise<StartedTurn | undefined> {
   const deadline = Date.now() + TURN_START_BUDGET_MS;
   for (;;) {
+    const change = nextChange();
     const chat = await readTurn();
     if (chat === undefined || chat.turnCount >= turn) return chat;
     if (Date.now() > deadline) throw ApplicationFailure.retryable(`turn ${turn} has not started after ${TURN_START_BUDGET_MS} ms`, 'TurnNotStarted');
     heartbeat();
     // Cancelled: the send that started this turn was refused, and the turn rolled back.
     if (signal.aborted) throw signal.reason;
-    await new Promise((resolve) => setTimeout(resolve, TURN_START_POLL_MS));
+    await change;
   }
 }
 
