@@ -7,9 +7,13 @@ import { type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { migrate } from '../src/db/migrate.js';
+import { createLogger } from '../src/logger.js';
+import { startApiServer } from '../src/main/api.js';
+import { createChatWorker } from '../src/main/worker.js';
 import { createPool, createStreamPool, type Pool } from '../src/db/pool.js';
 import { createApiKey, ensureUser } from '../src/db/users.js';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
@@ -70,6 +74,37 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       await temporal.teardown();
       await postgres.stop();
       await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The value below which `fraction` of `values` fall (nearest rank). */
+export function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+/** chatd as `chatd start` runs it: a worker and the API in this process, on `taskQueue`. */
+export async function startInProcessChatd(bench: BenchEnvironment, taskQueue: string): Promise<{ client: Client; apiUrl: string; stop(): Promise<void> }> {
+  const connection = await Connection.connect({ address: bench.temporalAddress });
+  const client = new Client({ connection });
+  const { worker } = await createChatWorker({
+    address: bench.temporalAddress,
+    namespace: 'default',
+    taskQueue,
+    activityDependencies: { pool: bench.pool, streamPool: bench.streamPool },
+    workflowBundle: { codePath: bench.bundlePath },
+  });
+  const workerRun = worker.run();
+  const api = await startApiServer({ pool: bench.pool, temporalClient: client, logger: createLogger('silent'), taskQueue, host: '127.0.0.1', port: 0 });
+  return {
+    client,
+    apiUrl: api.url,
+    async stop() {
+      await api.close();
+      worker.shutdown();
+      await workerRun;
+      await connection.close();
     },
   };
 }

@@ -13,25 +13,17 @@
  *   HTTP answer          the send's response arrived
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
 import pg from 'pg';
 import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
 import { scriptMessage } from '../src/llm/script-model.js';
-import { createLogger } from '../src/logger.js';
-import { startApiServer } from '../src/main/api.js';
-import { createChatWorker } from '../src/main/worker.js';
 import { chatViewQuery, chatWorkflowId } from '../src/workflows/definitions.js';
-import { runBenchmark, startBenchEnvironment } from './bench-environment.js';
+import { percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 60);
 const EventType = temporal.api.enums.v1.EventType;
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
-}
 
 function eventMillis(event: proto.temporal.api.history.v1.IHistoryEvent): number {
   const time = event.eventTime!;
@@ -40,15 +32,13 @@ function eventMillis(event: proto.temporal.api.history.v1.IHistoryEvent): number
 
 async function main(): Promise<void> {
   const bench = await startBenchEnvironment();
-  const { pool, bundlePath } = bench;
+  const { pool } = bench;
   try {
     await pool.query(`INSERT INTO model_configs (id, provider, model, display_name, is_default) VALUES ($1, 'script', 'script', 'Script', true)`, [randomUUID()]);
-    const connection = await Connection.connect({ address: bench.temporalAddress });
-    const client = new Client({ connection });
     const taskQueue = 'bench-breakdown';
-    const { worker } = await createChatWorker({ address: bench.temporalAddress, namespace: 'default', taskQueue, activityDependencies: { pool, streamPool: bench.streamPool }, workflowBundle: { codePath: bundlePath } });
-    const workerRun = worker.run();
-    const api = await startApiServer({ pool, temporalClient: client, logger: createLogger('silent'), taskQueue, host: '127.0.0.1', port: 0 });
+    const chatd = await startInProcessChatd(bench, taskQueue);
+    const { client } = chatd;
+    const api = { url: chatd.apiUrl };
     const listener = new pg.Client({ connectionString: bench.databaseUrl });
     await listener.connect();
     await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
@@ -120,11 +110,8 @@ async function main(): Promise<void> {
 
     console.log(`\nSend → first token, stage by stage, over ${TURNS} sends to settled chats (ms from the send's start)`);
     for (const [stage, values] of stages) console.log(`  ${stage.padEnd(38)} p50 ${percentile(values, 0.5).toFixed(0).padStart(4)}   p90 ${percentile(values, 0.9).toFixed(0).padStart(4)}`);
-    await api.close();
-    worker.shutdown();
-    await workerRun;
+    await chatd.stop();
     await listener.end();
-    await connection.close();
   } finally {
     await bench.stop();
   }

@@ -16,26 +16,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
 import { streamText } from 'ai';
 import pg from 'pg';
 import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
 import { ScriptModel, scriptMessage } from '../src/llm/script-model.js';
 import { createLogger } from '../src/logger.js';
 import { startApiServer } from '../src/main/api.js';
-import { createChatWorker } from '../src/main/worker.js';
 import { chatViewQuery, chatWorkflowId } from '../src/workflows/definitions.js';
-import { runBenchmark, startBenchEnvironment } from './bench-environment.js';
+import { percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
 
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
 const RECOVERIES = Number(process.env.BENCH_RECOVERIES ?? 5);
 const WORKER_SCRIPT = fileURLToPath(new URL('../test/support/worker-process.ts', import.meta.url));
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
-}
 
 const format = (ms: number) => `${ms.toFixed(1)} ms`;
 
@@ -101,12 +95,10 @@ async function main(): Promise<void> {
   try {
     const modelId = randomUUID();
     await pool.query(`INSERT INTO model_configs (id, provider, model, display_name, is_default) VALUES ($1, 'script', 'script', 'Script', true)`, [modelId]);
-    const connection = await Connection.connect({ address: bench.temporalAddress });
-    const client = new Client({ connection });
     const taskQueue = 'bench-latency';
-    const { worker } = await createChatWorker({ address: bench.temporalAddress, namespace: 'default', taskQueue, activityDependencies: { pool, streamPool: bench.streamPool }, workflowBundle: { codePath: bundlePath } });
-    const workerRun = worker.run();
-    const api = await startApiServer({ pool, temporalClient: client, logger: createLogger('silent'), taskQueue, host: '127.0.0.1', port: 0 });
+    const chatd = await startInProcessChatd(bench, taskQueue);
+    const { client } = chatd;
+    const api = { url: chatd.apiUrl };
     const listener = new pg.Client({ connectionString: bench.databaseUrl });
     await listener.connect();
     await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
@@ -229,11 +221,8 @@ async function main(): Promise<void> {
     console.log(`  each: ${recoveries.map((value) => value.toFixed(0)).join(', ')} ms\n`);
 
     await recoveryApi.close();
-    await api.close();
-    worker.shutdown();
-    await workerRun;
+    await chatd.stop();
     await listener.end();
-    await connection.close();
   } finally {
     await bench.stop();
   }

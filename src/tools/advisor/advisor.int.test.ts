@@ -2,15 +2,14 @@
  * The `advisor` tool end to end: real Temporal, PostgreSQL and API, the built-in script model
  * (its script's `advice` answers the advisor's nested call), and a test tool with a side effect.
  */
-import { wrapLanguageModel } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readChatEvents } from '../../db/chat-events.js';
 import { EXCLUSIVE_TOOL_ALONE_TEXT, EXCLUSIVE_TOOL_SIBLING_TEXT } from '../../domain/advisor.js';
-import { createModelResolver, type ModelResolver } from '../../llm/model-registry.js';
 import { ToolRegistry } from '../chat-tool.js';
 import { apiClient, type ApiClient } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { recordingModelResolver, type RecordedCall } from '../../../test/support/recording-model.js';
 import { createChat, script, toolResultParts, waitForIdle } from '../../../test/support/chat-helpers.js';
 
 describe('the advisor tool', () => {
@@ -20,7 +19,7 @@ describe('the advisor tool', () => {
   /** Calls of the side-effect tool, by its `label` argument. */
   const marked: string[] = [];
   /** The tool names offered to the model, per model call (the chat's steps only: side calls have no tools). */
-  const offered: string[][] = [];
+  const calls: RecordedCall[] = [];
 
   beforeAll(async () => {
     const markTool = {
@@ -33,18 +32,7 @@ describe('the advisor tool', () => {
         return { result: 'marked', isError: false };
       },
     };
-    let base: ModelResolver | undefined;
-    const resolveModel: ModelResolver = (record) =>
-      wrapLanguageModel({
-        model: (base ??= createModelResolver(harness.secretBox))(record) as never,
-        middleware: {
-          specificationVersion: 'v3',
-          transformParams: async ({ params }) => {
-            if (params.tools !== undefined) offered.push(params.tools.map((tool) => tool.name));
-            return params;
-          },
-        },
-      });
+    const resolveModel = recordingModelResolver(() => harness.secretBox, calls, { withToolsOnly: true });
     harness = await startHarness({ activityDependencies: { tools: new ToolRegistry([markTool]), resolveModel, modelSideCalls: false } });
     alice = apiClient(harness.apiUrl, harness.alice.key);
     admin = apiClient(harness.apiUrl, harness.admin.key);
@@ -55,7 +43,7 @@ describe('the advisor tool', () => {
   });
 
   beforeEach(() => {
-    offered.length = 0;
+    calls.length = 0;
   });
 
   const configure = async (settings: Record<string, unknown>): Promise<void> => {
@@ -85,7 +73,7 @@ describe('the advisor tool', () => {
     expect(results[0].result).toEqual({ advice: 'Fix the migration first, then the cache.', remaining_uses: 0 });
     expect(results[1].is_error).toBe(true);
     expect(results[1].result).toEqual({ limit_reached: true, remaining_uses: 0 });
-    expect(offered[0]).toContain('advisor');
+    expect(calls[0]!.tools).toContain('advisor');
     // The advice streamed as tool-result deltas before the result was stored.
     const events = await readChatEvents(harness.pool, chat.id, 0);
     const parts = events.flatMap((event) => (event.type === 'message_part' && event.payload.role === 'tool' ? [event.payload.part as { type: string; result_delta?: string }] : []));
@@ -119,8 +107,8 @@ describe('the advisor tool', () => {
     await configure({ enabled: false });
     const disabled = await createChat(alice, { content: script({ steps: [{ toolCalls: [{ name: 'advisor', args: { question: 'Hm?' } }] }, { text: 'ok' }], advice: 'x' }) });
     await waitForIdle(alice, disabled.id);
-    expect(offered[0]).not.toContain('advisor');
-    expect(offered[0]).toContain('mark');
+    expect(calls[0]!.tools).not.toContain('advisor');
+    expect(calls[0]!.tools).toContain('mark');
     expect((await toolResultParts(alice, disabled.id))[0]).toMatchObject({ result: 'advisor is not available in this chat', is_error: true });
 
     await configure({ enabled: true });
@@ -129,12 +117,12 @@ describe('the advisor tool', () => {
     await waitForIdle(alice, parent.id);
     await waitForIdle(alice, child.id);
     await harness.pool.query('UPDATE chats SET parent_chat_id = $1 WHERE id = $2', [parent.id, child.id]);
-    offered.length = 0;
+    calls.length = 0;
     const sent = await alice.post(`/api/v1/chats/${child.id}/messages`, { content: script({ steps: [{ toolCalls: [{ name: 'advisor', args: { question: 'Hm?' } }] }, { text: 'ok' }], advice: 'x' }) });
     expect(sent.status, JSON.stringify(sent.body)).toBeLessThan(300);
     await waitForIdle(alice, child.id);
-    expect(offered.length).toBeGreaterThan(0);
-    expect(offered.every((names) => !names.includes('advisor'))).toBe(true);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((call) => !call.tools.includes('advisor'))).toBe(true);
     // The gating matrix keeps the advisor from sub-agents: a call is answered like any inactive tool.
     expect((await toolResultParts(alice, child.id)).at(-1)).toMatchObject({ tool_name: 'advisor', result: 'Tool not active in this turn: advisor', is_error: true });
   });

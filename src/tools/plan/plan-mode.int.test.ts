@@ -6,10 +6,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { wrapLanguageModel } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSecretKey, parseSecretKey, SecretBox } from '../../security/secret-box.js';
-import { createModelResolver, type ModelResolver } from '../../llm/model-registry.js';
 import { createWorkspaceService } from '../../workspaces/workspace-service.js';
 import { WorkspaceTemplate } from '../../workspaces/workspace-template.js';
 import { ToolRegistry } from '../chat-tool.js';
@@ -18,34 +16,18 @@ import { apiClient, type ApiClient } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { createChat, listMessages, script, toolResultParts, waitForIdle } from '../../../test/support/chat-helpers.js';
 import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
+import { recordingModelResolver, type RecordedCall } from '../../../test/support/recording-model.js';
 
 const TEMPLATES = [WorkspaceTemplate.parse({ name: 'repo', description: 'A small repository.', files: { 'main.ts': 'export const answer = 41;\n' } })];
-
-interface SeenStep {
-  tools: string[];
-  system: string;
-}
 
 describe('plan mode', () => {
   let harness: Harness;
   let alice: ApiClient;
   let dataDir: string;
-  const seen: SeenStep[] = [];
+  const seen: RecordedCall[] = [];
 
   beforeAll(async () => {
-    let base: ModelResolver | undefined;
-    const resolveModel: ModelResolver = (record) =>
-      wrapLanguageModel({
-        model: (base ??= createModelResolver(harness.secretBox))(record) as never,
-        middleware: {
-          specificationVersion: 'v3',
-          transformParams: async ({ params }) => {
-            const system = params.prompt.flatMap((message) => (message.role === 'system' ? [message.content] : [])).join('\n');
-            if (params.tools !== undefined) seen.push({ tools: params.tools.map((tool) => tool.name), system });
-            return params;
-          },
-        },
-      });
+    const resolveModel = recordingModelResolver(() => harness.secretBox, seen, { withToolsOnly: true });
     harness = await startHarness({ startWorker: false, activityDependencies: { resolveModel, modelSideCalls: false } });
     alice = apiClient(harness.apiUrl, harness.alice.key);
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'chatd-plan-mode-'));

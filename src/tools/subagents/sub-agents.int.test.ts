@@ -6,10 +6,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { wrapLanguageModel } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_GRANDCHILDREN_TEXT } from '../../domain/sub-agents.js';
-import { createModelResolver, type ModelResolver } from '../../llm/model-registry.js';
 import { generateSecretKey, parseSecretKey, SecretBox } from '../../security/secret-box.js';
 import { chatWorkflowId } from '../../workflows/definitions.js';
 import { createWorkspaceService } from '../../workspaces/workspace-service.js';
@@ -17,12 +15,8 @@ import { ToolRegistry } from '../chat-tool.js';
 import { createWorkspaceTools } from '../workspace/workspace-tools.js';
 import { apiClient, type ApiClient, waitFor } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
+import { recordingModelResolver, type RecordedCall } from '../../../test/support/recording-model.js';
 import { createChat, listMessages, script, textOf, toolResultParts, waitForFirstDelta, waitForIdle, waitForStatus, type ScriptInput } from '../../../test/support/chat-helpers.js';
-
-interface SeenStep {
-  tools: string[];
-  system: string;
-}
 
 /** The child chat a finished `spawn_agent` call started. */
 async function spawnedChild(api: ApiClient, parentId: string): Promise<string> {
@@ -35,7 +29,7 @@ describe('sub-agents', () => {
   let harness: Harness;
   let alice: ApiClient;
   let bob: ApiClient;
-  const seen: SeenStep[] = [];
+  const seen: RecordedCall[] = [];
 
   const sendTurn = async (chatId: string, steps: ScriptInput['steps']): Promise<any> => {
     const sent = await alice.post(`/api/v1/chats/${chatId}/messages`, { content: script({ steps }) });
@@ -44,19 +38,7 @@ describe('sub-agents', () => {
   };
 
   beforeAll(async () => {
-    let base: ModelResolver | undefined;
-    const resolveModel: ModelResolver = (record) =>
-      wrapLanguageModel({
-        model: (base ??= createModelResolver(harness.secretBox))(record) as never,
-        middleware: {
-          specificationVersion: 'v3',
-          transformParams: async ({ params }) => {
-            const system = params.prompt.flatMap((message) => (message.role === 'system' ? [message.content] : [])).join('\n');
-            seen.push({ tools: (params.tools ?? []).map((tool) => tool.name), system });
-            return params;
-          },
-        },
-      });
+    const resolveModel = recordingModelResolver(() => harness.secretBox, seen);
     harness = await startHarness({ startWorker: false, activityDependencies: { resolveModel, modelSideCalls: false } });
     alice = apiClient(harness.apiUrl, harness.alice.key);
     bob = apiClient(harness.apiUrl, harness.bob.key);
