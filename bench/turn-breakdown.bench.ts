@@ -10,6 +10,8 @@
  *   user message stored  the send's message row committed (its transaction's start time)
  *   first part stored    the first message_part event committed
  *   first part notified  this client received the NOTIFY for it
+ *   message write done   the write's activity completed (in history)
+ *   Update completed     the workflow answered the send's Update
  *   HTTP answer          the send's response arrived
  */
 import { randomUUID } from 'node:crypto';
@@ -93,6 +95,11 @@ async function main(): Promise<void> {
       const stepStarted = events.find(
         (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === events[stepScheduled]?.eventId?.toString(),
       );
+      const insertScheduled = events.find((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'insertUserMessage');
+      const insertCompleted = events.find(
+        (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === insertScheduled?.eventId?.toString(),
+      );
+      const updateCompleted = events.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
       const { rows } = await pool.query<{ message: Date; part: Date }>(
         `SELECT (SELECT created_at FROM chat_messages WHERE chat_id = $1 AND id > $2 AND role = 'user' ORDER BY id LIMIT 1) AS message,
                 (SELECT created_at FROM chat_events WHERE chat_id = $1 AND seq > $3 AND type = 'message_part' ORDER BY seq LIMIT 1) AS part`,
@@ -105,6 +112,8 @@ async function main(): Promise<void> {
       if (rows[0]?.part != null) record('first part stored (tx start)', rows[0].part.getTime() - started);
       const notice = notified.get(chatId);
       if (notice !== undefined) record('first part notified', notice - started);
+      if (insertCompleted !== undefined) record('user message write completed', eventMillis(insertCompleted) - started);
+      if (updateCompleted !== undefined) record('Update completed', eventMillis(updateCompleted) - started);
       record('HTTP answer', answered - started);
     }
 
