@@ -1,7 +1,12 @@
 /**
  * The `advisor` tool end to end: real Temporal, PostgreSQL and API, the built-in script model
- * (its script's `advice` answers the advisor's nested call), and a test tool with a side effect.
+ * (its script's `advice` answers the advisor's nested call), a test tool with a side effect, and
+ * the real workspace tools on a real local workspace.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readChatEvents } from '../../db/chat-events.js';
@@ -10,6 +15,10 @@ import { ToolRegistry } from '../chat-tool.js';
 import { apiClient, type ApiClient } from '../../../test/support/http.js';
 import { startHarness, type Harness } from '../../../test/support/harness.js';
 import { recordingModelResolver, type RecordedCall } from '../../../test/support/recording-model.js';
+import { killWorkspaceAgents } from '../../../test/support/workspace-agents.js';
+import { createWorkspaceService } from '../../workspaces/workspace-service.js';
+import { WorkspaceTemplate } from '../../workspaces/workspace-template.js';
+import { createWorkspaceTools } from '../workspace/workspace-tools.js';
 import { createChat, script, toolResultParts, waitForIdle } from '../../../test/support/chat-helpers.js';
 
 describe('the advisor tool', () => {
@@ -18,6 +27,7 @@ describe('the advisor tool', () => {
   let admin: ApiClient;
   /** Calls of the side-effect tool, by its `label` argument. */
   const marked: string[] = [];
+  let dataDir: string;
   /** The tool names offered to the model, per model call (the chat's steps only: side calls have no tools). */
   const calls: RecordedCall[] = [];
 
@@ -33,12 +43,17 @@ describe('the advisor tool', () => {
       },
     };
     const resolveModel = recordingModelResolver(() => harness.secretBox, calls, { withToolsOnly: true });
-    harness = await startHarness({ activityDependencies: { tools: new ToolRegistry([markTool]), resolveModel, modelSideCalls: false } });
+    harness = await startHarness({ startWorker: false });
+    // Real workspace tools too, so a step can mix the advisor with `execute` on a real agent.
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'chatd-advisor-'));
+    const workspaces = createWorkspaceService({ pool: harness.pool, sealer: harness.secretBox, templates: [WorkspaceTemplate.parse({ name: 'plain', description: 'An empty directory.' })], dataDir });
+    await harness.startWorker({ tools: new ToolRegistry([markTool, ...createWorkspaceTools({ pool: harness.pool, workspaces })]), resolveModel, modelSideCalls: false });
     alice = apiClient(harness.apiUrl, harness.alice.key);
     admin = apiClient(harness.apiUrl, harness.admin.key);
   });
 
   afterAll(async () => {
+    await killWorkspaceAgents(dataDir);
     await harness?.stop();
   });
 
@@ -101,6 +116,36 @@ describe('the advisor tool', () => {
       ['mark', EXCLUSIVE_TOOL_SIBLING_TEXT, true],
     ]);
     expect(marked).not.toContain('mixed');
+  });
+
+  it('runs neither the advisor nor execute when a step calls both: the command never reaches the workspace', async () => {
+    await configure({ enabled: true });
+    const chat = await createChat(alice, {
+      content: script({
+        steps: [
+          { toolCalls: [{ name: 'create_workspace', args: { template_id: 'plain' } }] },
+          { toolCalls: [{ name: 'execute', args: { command: 'touch ran-beside-the-advisor' } }, { name: 'advisor', args: { question: 'Safe?' } }] },
+          { toolCalls: [{ name: 'execute', args: { command: 'ls' } }] },
+          { text: 'Understood.' },
+        ],
+        advice: 'unused',
+      }),
+    });
+    expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
+    const results = await toolResultParts(alice, chat.id);
+    expect(results.map((part) => [part.tool_name, part.is_error])).toEqual([
+      ['create_workspace', false],
+      ['execute', true],
+      ['advisor', true],
+      ['execute', false],
+    ]);
+    expect(results[1].result).toBe(EXCLUSIVE_TOOL_SIBLING_TEXT);
+    expect(results[2].result).toBe(EXCLUSIVE_TOOL_ALONE_TEXT);
+    // The workspace works (the later `ls` ran), and the mixed step's command never did.
+    expect(results[3].result.output).not.toContain('ran-beside-the-advisor');
+    const root = path.join(dataDir, 'workspaces', results[0].result.workspace_id, 'root');
+    expect(existsSync(root)).toBe(true);
+    expect(existsSync(path.join(root, 'ran-beside-the-advisor'))).toBe(false);
   });
 
   it('is not offered when disabled, nor in a child chat', async () => {
