@@ -216,7 +216,7 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     // A send's first step calls the model while the send's message is written (see turn-start.ts);
     // its retries read the written turn instead.
     const turnStart = speculate ? input.turnStart : undefined;
-    const readTurn = () => dependencies.reads.getStartedTurn(input.chatId);
+    const readTurn = () => dependencies.reads.getStartedTurn(input.chatId, input.turn);
     const nextChange = dependencies.waker === undefined ? undefined : nextChatEvent(dependencies.waker, input.chatId);
     const heartbeatNow = () => context.heartbeat({ step: input.step });
     const readStep = () =>

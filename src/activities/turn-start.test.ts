@@ -66,18 +66,20 @@ describe('confirming a speculative first step', () => {
   const assumed = { modelConfigId: 'model-a', planMode: false };
 
   it('accepts the turn it assumed', () => {
-    expect(() => confirmSpeculation({ turnCount: 3, modelConfigId: 'model-a', planMode: false }, 3, assumed)).not.toThrow();
+    expect(() => confirmSpeculation({ turnCount: 3, modelConfigId: 'model-a', planMode: false, userMessageWritten: true }, 3, assumed)).not.toThrow();
   });
 
   it('reports a turn the chat moved past, or a chat that is gone, as superseded', () => {
-    expect(() => confirmSpeculation({ turnCount: 4, modelConfigId: 'model-a', planMode: false }, 3, assumed)).toThrow(TurnSupersededError);
+    expect(() => confirmSpeculation({ turnCount: 4, modelConfigId: 'model-a', planMode: false, userMessageWritten: true }, 3, assumed)).toThrow(TurnSupersededError);
     expect(() => confirmSpeculation(undefined, 3, assumed)).toThrow(TurnSupersededError);
+    // The chat reached the number, but not with this turn's message: the send was refused.
+    expect(() => confirmSpeculation({ turnCount: 3, modelConfigId: 'model-a', planMode: false, userMessageWritten: false }, 3, assumed)).toThrow(TurnSupersededError);
   });
 
   it('fails the attempt, to be retried at once, when the turn started with another model or mode', () => {
     for (const started of [
-      { turnCount: 3, modelConfigId: 'model-b', planMode: false },
-      { turnCount: 3, modelConfigId: 'model-a', planMode: true },
+      { turnCount: 3, modelConfigId: 'model-b', planMode: false, userMessageWritten: true },
+      { turnCount: 3, modelConfigId: 'model-a', planMode: true, userMessageWritten: true },
     ]) {
       let failure: unknown;
       try {
@@ -98,7 +100,7 @@ describe('waiting for a turn to start', () => {
     let heartbeats = 0;
     const started = await untilTurnStarts(
       3,
-      async () => ({ turnCount: counts.shift() ?? 3, modelConfigId: 'm', planMode: false }),
+      async () => ({ turnCount: counts.shift() ?? 3, modelConfigId: 'm', planMode: false, userMessageWritten: true }),
       () => heartbeats++,
       new AbortController().signal,
     );
@@ -109,6 +111,6 @@ describe('waiting for a turn to start', () => {
   it('stops waiting when the step is cancelled', async () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled: the send was refused'));
-    await expect(untilTurnStarts(3, async () => ({ turnCount: 2, modelConfigId: 'm', planMode: false }), () => undefined, controller.signal)).rejects.toThrow('the send was refused');
+    await expect(untilTurnStarts(3, async () => ({ turnCount: 2, modelConfigId: 'm', planMode: false, userMessageWritten: false }), () => undefined, controller.signal)).rejects.toThrow('the send was refused');
   });
 });

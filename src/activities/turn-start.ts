@@ -38,6 +38,8 @@ export interface StartedTurn {
   turnCount: number;
   modelConfigId: string | null;
   planMode: boolean;
+  /** Whether the step's turn has its user message: turn numbers are never reused, so it is this send's. */
+  userMessageWritten: boolean;
 }
 
 /** The step's turn was superseded (an edit or promotion) before it started: nothing may be written. */
@@ -77,7 +79,7 @@ export async function untilTurnStarts(
  * failure when the written turn differs.
  */
 export function confirmSpeculation(started: StartedTurn | undefined, turn: number, assumed: { modelConfigId: string; planMode: boolean }): void {
-  if (started === undefined || started.turnCount > turn) throw new TurnSupersededError(`turn ${turn} was superseded before it started`);
+  if (started === undefined || started.turnCount > turn || !started.userMessageWritten) throw new TurnSupersededError(`turn ${turn} was superseded or refused before it started`);
   if (started.modelConfigId !== assumed.modelConfigId || started.planMode !== assumed.planMode) {
     throw ApplicationFailure.create({ type: 'TurnStartChanged', message: `turn ${turn} started with another model or mode than its first step assumed`, nextRetryDelay: 0 });
   }

@@ -242,12 +242,8 @@ export const McpCallResult = z.object({
 });
 export type McpCallResult = z.infer<typeof McpCallResult>;
 
-/**
- * The instruction files chatd looks for, in this order, in the home directory and then the
- * workspace directory. Names are the ones coding agents already use, so a repository written
- * for them works unchanged.
- */
-export const INSTRUCTION_FILE_NAMES = ['AGENTS.md', 'CLAUDE.md', '.github/copilot-instructions.md'] as const;
+/** The instruction files chatd looks for (shared with the plan-mode write rule). */
+export { INSTRUCTION_FILE_NAMES } from '../domain/skill.js';
 /** Each instruction file is cut to this many bytes (its `truncated` flag says so). */
 export const INSTRUCTION_FILE_MAX_BYTES = 64 * 1024;
 /** A SKILL.md is read up to this many bytes for its front matter. */

@@ -34,14 +34,16 @@ export class ChatEventWaker {
 
   private connect(): Promise<pg.Client | undefined> {
     if (this.connectionString === undefined) return Promise.resolve(undefined);
-    this.listener ??= (async () => {
-      const client = new pg.Client({ connectionString: this.connectionString, application_name: 'chatd-worker-listen' });
+    if (this.listener !== undefined) return this.listener;
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'chatd-worker-listen', connectionTimeoutMillis: 5_000 });
+    const listening = (async () => {
+      // Only this client's own promise is forgotten: a late event of an old client leaves a newer one alone.
       const forget = () => {
-        this.listener = undefined;
+        if (this.listener === listening) this.listener = undefined;
         client.end().catch(() => undefined);
       };
       client.on('error', forget);
-      client.on('end', () => (this.listener = undefined));
+      client.on('end', forget);
       client.on('notification', (notification) => {
         const payload = notification.payload ?? '';
         const chatId = payload.slice(0, payload.indexOf(':'));
@@ -58,6 +60,7 @@ export class ChatEventWaker {
         return undefined;
       }
     })();
-    return this.listener;
+    this.listener = listening;
+    return listening;
   }
 }

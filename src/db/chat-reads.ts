@@ -167,14 +167,19 @@ export function createChatReads(db: Queryable) {
       return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id, modelConfigId: row.model_config_id, providerResponseId: row.provider_response_id }));
     },
 
-    /** What a first step waits for: the turn, its model and its mode, once the send's write commits. */
-    async getStartedTurn(chatId: string): Promise<{ turnCount: number; modelConfigId: string | null; planMode: boolean } | undefined> {
-      const { rows } = await db.query<{ turn_count: number; last_model_config_id: string | null; plan_mode: boolean }>(
-        'SELECT turn_count, last_model_config_id, plan_mode FROM chats WHERE id = $1',
-        [chatId],
+    /**
+     * What a first step waits for, once the send's write commits: the chat's turn, its model and
+     * mode, and whether `turn` has its user message (a turn without one never started).
+     */
+    async getStartedTurn(chatId: string, turn: number): Promise<{ turnCount: number; modelConfigId: string | null; planMode: boolean; userMessageWritten: boolean } | undefined> {
+      const { rows } = await db.query<{ turn_count: number; last_model_config_id: string | null; plan_mode: boolean; user_message_written: boolean }>(
+        `SELECT c.turn_count, c.last_model_config_id, c.plan_mode,
+           EXISTS (SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.idempotency_key = 'turn:' || $2::int || ':user' AND NOT m.deleted) AS user_message_written
+         FROM chats c WHERE c.id = $1`,
+        [chatId, turn],
       );
       const row = rows[0];
-      return row === undefined ? undefined : { turnCount: row.turn_count, modelConfigId: row.last_model_config_id, planMode: row.plan_mode };
+      return row === undefined ? undefined : { turnCount: row.turn_count, modelConfigId: row.last_model_config_id, planMode: row.plan_mode, userMessageWritten: row.user_message_written };
     },
 
     async isUsableModelConfig(id: string): Promise<boolean> {

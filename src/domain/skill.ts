@@ -6,6 +6,13 @@
  */
 import { z } from 'zod';
 
+/**
+ * The instruction files chatd looks for, in this order, in the home directory and then the
+ * workspace directory. Names are the ones coding agents already use, so a repository written
+ * for them works unchanged.
+ */
+export const INSTRUCTION_FILE_NAMES = ['AGENTS.md', 'CLAUDE.md', '.github/copilot-instructions.md'] as const;
+
 /** Where a workspace's skills live, relative to its root: one directory per skill. */
 export const WORKSPACE_SKILLS_DIRECTORY = '.agents/skills';
 export const SKILL_FILE_NAME = 'SKILL.md';

@@ -5,6 +5,7 @@
  * prompt, so they never disagree. Workflow-safe: imports zod only.
  */
 import { z } from 'zod';
+import { INSTRUCTION_FILE_NAMES } from './skill.js';
 
 export const AgentType = z.enum(['general', 'explore']);
 export type AgentType = z.infer<typeof AgentType>;
@@ -18,7 +19,7 @@ export interface ChatRole {
 }
 
 /** The tool groups of the matrix. Tools that are not listed (none today) fall in `general`. */
-type ToolGroup = 'read' | 'write' | 'workspace-setup' | 'workspace-stop' | 'plan' | 'question' | 'delegate' | 'manage' | 'advisor';
+type ToolGroup = 'read' | 'write' | 'workspace-setup' | 'workspace-stop' | 'plan' | 'question' | 'delegate' | 'processes' | 'steer-agents' | 'advisor';
 
 const TOOL_GROUPS: Readonly<Record<string, ToolGroup>> = {
   read_file: 'read',
@@ -39,10 +40,10 @@ const TOOL_GROUPS: Readonly<Record<string, ToolGroup>> = {
   spawn_agent: 'delegate',
   wait_agent: 'delegate',
   list_agents: 'delegate',
-  process_list: 'manage',
-  process_signal: 'manage',
-  message_agent: 'manage',
-  interrupt_agent: 'manage',
+  process_list: 'processes',
+  process_signal: 'processes',
+  message_agent: 'steer-agents',
+  interrupt_agent: 'steer-agents',
   advisor: 'advisor',
 };
 
@@ -63,8 +64,11 @@ function groupAllowed(group: ToolGroup, role: ChatRole): boolean {
     case 'plan':
     case 'question':
       return !role.isChild && role.planMode;
+    case 'processes':
+      // A general sub-agent may start background processes, so it may list and stop them.
+      return !role.planMode;
     case 'workspace-stop':
-    case 'manage':
+    case 'steer-agents':
     case 'advisor':
       return !role.isChild && !role.planMode;
     default:
@@ -93,9 +97,17 @@ export function stopsTurnAfter(name: string, role: ChatRole): boolean {
   return !role.isChild && role.planMode && (name === 'propose_plan' || name === 'ask_user_question');
 }
 
-/** In plan mode, writes are limited to Markdown files: the plan is the only thing to write. */
+/**
+ * Instruction files and skills are injected into later prompts (see the chat context), so plan
+ * mode may not write them: a plan must not become standing instructions.
+ */
+const INSTRUCTION_FILE_BASENAMES: ReadonlySet<string> = new Set(INSTRUCTION_FILE_NAMES.map((name) => name.slice(name.lastIndexOf('/') + 1).toLowerCase()));
+
+/** In plan mode, writes are limited to Markdown plan files: the plan is the only thing to write. */
 export function planModeAllowsWrite(path: string): boolean {
-  return path.toLowerCase().endsWith('.md');
+  const lower = path.toLowerCase();
+  const name = lower.slice(lower.lastIndexOf('/') + 1);
+  return lower.endsWith('.md') && !INSTRUCTION_FILE_BASENAMES.has(name) && !lower.split('/').includes('.agents');
 }
 
 export const ROOT_CHAT: ChatRole = { isChild: false, planMode: false, agentType: null };

@@ -114,6 +114,10 @@ const mcpPriming = proxyActivities<ChatActivities>({
 const PRIME_WORKSPACE_MCP = 'prime-workspace-mcp';
 /** A send to an idle chat starts its turn's first step while the message is being written. */
 const PARALLEL_FIRST_STEP = 'parallel-first-step';
+/** A turn whose first message the store refused keeps its number; runs before the patch reused it. */
+const NO_TURN_REUSE = 'no-turn-reuse';
+/** At most this many sub-agent ids are kept to reach by signal; the oldest are forgotten first. */
+const MAX_REMEMBERED_CHILDREN = 200;
 /**
  * Side calls (the generated title, turn status labels): started without waiting, so a turn
  * never waits for them; they never fail (they log and fall back), and continue-as-new waits
@@ -230,15 +234,18 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
 
   /** Stops whatever the chat is doing, and its sub-agents with it. Caller holds the lock. */
   const interrupt = async (options: { refuseWhenIdle: boolean }): Promise<void> => {
-    if (state.status === 'running' || state.status === 'requires_action') await reachChildren('interrupt');
     switch (state.status) {
       case 'running':
         await setStatus('interrupting');
         turnScope?.cancel();
+        // After the turn is stopped, so a child spawned meanwhile is in the list (or sees
+        // `interrupting` when its spawn completes and is stopped there).
+        await reachChildren('interrupt');
         return;
       case 'interrupting':
         return;
       case 'requires_action':
+        await reachChildren('interrupt');
         await answerPendingCalls(DYNAMIC_TOOL_INTERRUPTED_TEXT);
         state.settledTurn = state.turn;
         if (!state.archived && state.queue.length > 0) await promoteHead();
@@ -276,11 +283,15 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
 
   setHandler(createChatUpdate, (create) => lock.run(() => createChat(create)));
 
-  // A sub-agent chat is created by its own workflow, from what its parent's workflow started it with.
-  if (input.create !== undefined) {
-    const create = input.create;
-    void lock.run(() => createChat(create));
-  }
+  // A sub-agent chat is created by its own workflow, from what its parent's workflow started it
+  // with. A refused create ends the workflow (checked before the main loop), never its task.
+  const creating =
+    input.create === undefined
+      ? undefined
+      : lock.run(() => createChat(input.create!)).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
 
   setHandler(familySignal, ({ action }) =>
     lock.run(async () => {
@@ -329,7 +340,11 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
               inserted = await insert();
             } catch (error) {
               if (state.turn === turn) {
-                state.turn = turn - 1;
+                // The refused turn is over before it began. Its number is not handed out again
+                // (a step of it may still be running until its cancellation lands, and must never
+                // pass for the next send's), so later writes of it stay fenced off.
+                if (patched(NO_TURN_REUSE)) state.settledTurn = turn;
+                else state.turn = turn - 1;
                 state.status = before.status;
                 state.pendingToolCalls = before.pendingToolCalls;
                 if (activeTurn === turn) turnScope?.cancel();
@@ -536,6 +551,13 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       }
       state.children.push(prepared.childChatId);
+      if (state.children.length > MAX_REMEMBERED_CHILDREN) state.children.splice(0, state.children.length - MAX_REMEMBERED_CHILDREN);
+      // The parent was interrupted while this child started: the child stops too.
+      if (state.status === 'interrupting') {
+        await getExternalWorkflowHandle(chatWorkflowId(prepared.childChatId))
+          .signal(familySignal, { action: 'interrupt' })
+          .catch(() => undefined);
+      }
     }
     return { toolCallId: call.toolCallId, toolName: call.toolName, result: prepared.result, isError: false };
   };
@@ -664,6 +686,11 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   const continueAsNewRequested = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
     (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength > input.continueAsNewAfterEvents);
+
+  const createFailure = await creating;
+  if (createFailure !== undefined) {
+    throw ApplicationFailure.nonRetryable(`The sub-agent chat could not be created: ${createFailure instanceof Error ? createFailure.message : String(createFailure)}`, 'SubAgentCreateFailed');
+  }
 
   for (;;) {
     await condition(() => (activeTurn === null && state.hasPendingTurn()) || (activeTurn === null && continueAsNewRequested()));

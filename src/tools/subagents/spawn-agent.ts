@@ -52,7 +52,8 @@ export function createSubAgentPreparer(reads: SubAgentReads) {
     }
     const chatId = childChatId(input.chatId, input.toolCallId);
     const title = request.title ?? fallbackChatTitle(request.prompt);
-    const modelConfigId = request.model_config_id ?? parent.modelConfigId;
+    // The parent's model unless it was disabled since: then the default, as the child's create resolves it.
+    const modelConfigId = request.model_config_id ?? (parent.modelConfigId !== null && (await reads.enabledModelConfig(parent.modelConfigId)) ? parent.modelConfigId : null);
     return {
       kind: 'ready',
       childChatId: chatId,
