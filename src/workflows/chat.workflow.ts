@@ -13,10 +13,6 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
-  ChildWorkflowCancellationType,
-  ParentClosePolicy,
-  getExternalWorkflowHandle,
-  startChild,
   type ActivityOptions,
   CancellationScope,
   allHandlersFinished,
@@ -32,7 +28,6 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ChatActivities } from '../activities/index.js';
 import { type StepToolCall, type ToolOutcome } from '../activities/activity-types.js';
 import type { TurnStart } from '../activities/turn-start.js';
@@ -40,11 +35,11 @@ import { DYNAMIC_TOOL_TIMEOUT_MS, MAX_CHAT_STEPS, MAX_SPECULATIVE_MESSAGE_CHARS,
 import { CHAT_COMMAND_ERRORS } from '../domain/chat-command-error.js';
 import { breaksExclusiveRule, exclusiveRuleText } from '../domain/advisor.js';
 import { ChatState, refuse } from './chat-state.js';
+import { SubAgentFamily } from './sub-agent-family.js';
 import { compactIfDue, compactOnRequest } from './compaction.js';
 import { MAX_COMPACTIONS_PER_TURN } from '../domain/compaction.js';
 import {
   chatViewQuery,
-  chatWorkflowId,
   compactUpdate,
   createChatUpdate,
   familySignal,
@@ -62,7 +57,6 @@ import {
 } from './definitions.js';
 import { Mutex } from './mutex.js';
 import {
-  ChatOwnerAttribute,
   ChatLastActivityAttribute,
   ChatModelAttribute,
   ChatQueueLengthAttribute,
@@ -116,8 +110,6 @@ const PRIME_WORKSPACE_MCP = 'prime-workspace-mcp';
 const PARALLEL_FIRST_STEP = 'parallel-first-step';
 /** A turn whose first message the store refused keeps its number; runs before the patch reused it. */
 const NO_TURN_REUSE = 'no-turn-reuse';
-/** At most this many sub-agent ids are kept to reach by signal; the oldest are forgotten first. */
-const MAX_REMEMBERED_CHILDREN = 200;
 /**
  * Side calls (the generated title, turn status labels): started without waiting, so a turn
  * never waits for them; they never fail (they log and fall back), and continue-as-new waits
@@ -150,6 +142,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
   const { chatId } = input;
   const store = patched(STORE_WRITES_AS_ACTIVITIES) ? activityStore : localStore;
   const state = input.state === undefined ? ChatState.initial() : new ChatState(input.state);
+  const family = new SubAgentFamily({ chatId, ownerId: input.ownerId }, state);
   const lock = new Mutex();
   let turnScope: CancellationScope | undefined;
   let activeTurn: number | null = null;
@@ -221,17 +214,6 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     state.pendingToolCalls = [];
   };
 
-  /** Tells every sub-agent this chat started to stop (or to archive itself); never fails. */
-  const reachChildren = async (action: 'interrupt' | 'archive'): Promise<void> => {
-    await Promise.all(
-      state.children.map((child) =>
-        getExternalWorkflowHandle(chatWorkflowId(child))
-          .signal(familySignal, { action })
-          .catch(() => undefined),
-      ),
-    );
-  };
-
   /** Stops whatever the chat is doing, and its sub-agents with it. Caller holds the lock. */
   const interrupt = async (options: { refuseWhenIdle: boolean }): Promise<void> => {
     switch (state.status) {
@@ -240,12 +222,12 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         turnScope?.cancel();
         // After the turn is stopped, so a child spawned meanwhile is in the list (or sees
         // `interrupting` when its spawn completes and is stopped there).
-        await reachChildren('interrupt');
+        await family.reach('interrupt');
         return;
       case 'interrupting':
         return;
       case 'requires_action':
-        await reachChildren('interrupt');
+        await family.reach('interrupt');
         await answerPendingCalls(DYNAMIC_TOOL_INTERRUPTED_TEXT);
         state.settledTurn = state.turn;
         if (!state.archived && state.queue.length > 0) await promoteHead();
@@ -497,7 +479,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         state.archived = true;
         // Archiving stops the chat; settling an archived chat's turn promotes nothing.
         await interrupt({ refuseWhenIdle: false });
-        await reachChildren('archive');
+        await family.reach('archive');
       } else if (update.archived === false && state.archived) {
         state.archived = false;
         // An archived chat kept its backlog; unarchiving restores "waiting means an empty queue".
@@ -530,38 +512,6 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
 
   setHandler(chatViewQuery, () => ({ ...state.snapshot(), turnActive: activeTurn !== null }));
 
-  /**
-   * `spawn_agent`: the child chat is a child workflow of this one, created by its own workflow.
-   * It outlives this run (continue-as-new) and this turn: interrupts reach it by signal.
-   */
-  const spawnSubAgent = async (turn: number, call: StepToolCall): Promise<ToolOutcome> => {
-    const prepared = await activityStore.prepareSubAgent({ chatId, turn, toolCallId: call.toolCallId, args: call.args });
-    if (prepared.kind === 'refused') return { toolCallId: call.toolCallId, toolName: call.toolName, result: prepared.result, isError: true };
-    if (!state.children.includes(prepared.childChatId)) {
-      try {
-        await startChild(chatWorkflow, {
-          workflowId: chatWorkflowId(prepared.childChatId),
-          args: [{ chatId: prepared.childChatId, ownerId: input.ownerId, create: prepared.create, parentChatId: chatId }],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          cancellationType: ChildWorkflowCancellationType.ABANDON,
-          typedSearchAttributes: [{ key: ChatOwnerAttribute, value: input.ownerId }],
-          staticSummary: `Sub-agent chat ${prepared.childChatId} of ${chatId}`,
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-      state.children.push(prepared.childChatId);
-      if (state.children.length > MAX_REMEMBERED_CHILDREN) state.children.splice(0, state.children.length - MAX_REMEMBERED_CHILDREN);
-      // The parent was interrupted while this child started: the child stops too.
-      if (state.status === 'interrupting') {
-        await getExternalWorkflowHandle(chatWorkflowId(prepared.childChatId))
-          .signal(familySignal, { action: 'interrupt' })
-          .catch(() => undefined);
-      }
-    }
-    return { toolCallId: call.toolCallId, toolName: call.toolName, result: prepared.result, isError: false };
-  };
-
   /** Runs the calls of one step: built-in tools in parallel, results in call order. */
   const runToolCalls = async (turn: number, calls: StepToolCall[]): Promise<ToolOutcome[]> => {
     const settled = await Promise.allSettled(
@@ -574,7 +524,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
           case 'unknown':
             return { toolCallId: call.toolCallId, toolName: call.toolName, result: `Tool not found: ${call.toolName}`, isError: true };
           case 'spawn':
-            return spawnSubAgent(turn, call);
+            return family.spawn(turn, call);
           case 'dynamic':
             return undefined;
           default:
