@@ -7,7 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { jsonSchema, streamText, tool, type ToolSet } from 'ai';
+import { streamText } from 'ai';
 import { z } from 'zod';
 import { DynamicTool, type ChatError, type ChatMessagePart, type Usage } from '../domain/chat.js';
 import { appendChatEvents, hasRetryEventForAttempt } from '../db/chat-events.js';
@@ -25,13 +25,13 @@ import { stepUsage } from '../llm/step-usage.js';
 import { type ChatMcpTools, type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { ADVISOR_TOOL_NAME } from '../domain/advisor.js';
-import { builtinToolAllowed, dynamicToolsAllowed, mcpToolsAllowed, stopsTurnAfter, type ChatRole } from '../domain/tool-policy.js';
-import { SPAWN_AGENT_TOOL_NAME } from '../domain/sub-agents.js';
+import { builtinToolAllowed, dynamicToolsAllowed, mcpToolsAllowed } from '../domain/tool-policy.js';
 import { chatdSystemPrompt } from '../prompt/system-prompt.js';
-import { type LlmStepInput, type LlmStepResult, type StepToolCall, type ToolCallDisposition } from './activity-types.js';
+import { type LlmStepInput, type LlmStepResult } from './activity-types.js';
 import { withCompactionDue } from './compaction-due.js';
 import { type PartPublisher } from './part-publisher.js';
 import { StepContent } from './step-content.js';
+import { buildToolSet, resultFromMessage, type StepTools } from './step-tools.js';
 import { confirmSpeculation, gatedPublisher, nextChatEvent, TurnSupersededError, untilTurnStarts } from './turn-start.js';
 import { type ChatEventWaker } from '../db/chat-event-waker.js';
 
@@ -91,42 +91,6 @@ function responseIdOf(metadata: Record<string, Record<string, unknown>> | undefi
 
 /** Stream parts that count as the model's first chunk (the SDK's own start parts do not). */
 const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delta', 'reasoning-start', 'reasoning-delta', 'tool-input-start', 'tool-call', 'finish-step', 'error']);
-
-/** The tools of one step: what the model may call, by kind, in the chat's role. */
-interface StepTools {
-  tools: ToolRegistry;
-  role: ChatRole;
-  dynamicNames: ReadonlySet<string>;
-  mcpNames: ReadonlySet<string>;
-}
-
-function dispositionOf(name: string, step: StepTools): ToolCallDisposition {
-  const builtin = step.tools.get(name);
-  if (builtin !== undefined) {
-    // The workflow starts sub-agents itself (child workflows); a sub-agent asking is refused there.
-    if (name === SPAWN_AGENT_TOOL_NAME) return 'spawn';
-    return builtinToolAllowed(name, step.role) ? 'builtin' : 'inactive';
-  }
-  // MCP tools run through runTool like built-ins; it finds them again by name.
-  if (step.mcpNames.has(name)) return 'builtin';
-  return step.dynamicNames.has(name) ? 'dynamic' : 'unknown';
-}
-
-/** Tells the workflow what to do with each call the step made. */
-function classifyCalls(content: ChatMessagePart[], step: StepTools): StepToolCall[] {
-  return content.flatMap((part) => {
-    // Provider-executed calls (web search) already ran at the provider: nothing to dispatch.
-    if (part.type !== 'tool-call' || part.provider_executed === true) return [];
-    const disposition = dispositionOf(part.tool_name, step);
-    const stopAfter = disposition === 'builtin' && (step.tools.get(part.tool_name)?.stopAfter === true || stopsTurnAfter(part.tool_name, step.role));
-    return [{ toolCallId: part.tool_call_id, toolName: part.tool_name, args: part.args, disposition, stopAfter }];
-  });
-}
-
-function resultFromMessage(row: MessageRow, step: StepTools): LlmStepResult {
-  const toolCalls = classifyCalls(row.content, step);
-  return { accepted: true, messageId: row.id, toolCalls, finishReason: toolCalls.length > 0 ? 'tool-calls' : 'stop' };
-}
 
 /**
  * The chat's MCP tools for this step, named around chatd's built-ins. A server that cannot be
@@ -266,19 +230,8 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     const tooLarge = attachmentLimitError(modelConfig.endpoint?.kind, files, history);
     if (tooLarge !== undefined) throw failure(tooLarge);
 
-    const toolSet: ToolSet = {};
     const activeBuiltins = (await offeredBuiltins).filter((builtin) => builtinToolAllowed(builtin.name, role));
-    for (const builtin of activeBuiltins) {
-      // The model writes a tool's input, so it sees the input side of any transform.
-      toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
-    }
-    for (const offer of mcp) toolSet[offer.name] = tool({ description: offer.description, inputSchema: jsonSchema(offer.inputSchema as never) });
-    // Provider-executed tools (web search) come after chatd's own, which win a name collision.
-    for (const [name, providerTool] of Object.entries(providerToolsFor(modelConfig))) toolSet[name] ??= providerTool;
-    for (const dynamic of dynamicTools) {
-      if (toolSet[dynamic.name] !== undefined) continue; // a built-in wins a name collision
-      toolSet[dynamic.name] = tool({ description: dynamic.description, inputSchema: jsonSchema(dynamic.input_schema as never) });
-    }
+    const toolSet = buildToolSet({ builtins: activeBuiltins, mcp, providerTools: providerToolsFor(modelConfig), dynamicTools });
 
     // A speculative step shows nothing until its turn has started as it assumed.
     let turnConfirmed: Promise<void> | undefined;
