@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_WORKSPACE_SKILLS } from '../domain/skill.js';
 import { INSTRUCTION_FILE_MAX_BYTES } from './agent-protocol.js';
 import { readWorkspaceContext } from './workspace-context.js';
 import { openWorkspaceRoot, type WorkspaceRoot } from './workspace-path.js';
@@ -51,5 +52,21 @@ describe('the workspace context an agent reports', () => {
     expect(context.instruction_files).toEqual([]);
     expect(context.skills).toEqual([{ name: 'deploy', description: 'Deploy the app.' }]);
     expect(context.skipped_skills.map((entry) => entry.directory).sort()).toEqual(['.agents/skills/Bad Name', '.agents/skills/empty', '.agents/skills/no-description']);
+  });
+
+  it('reads at most 100 skills and says once that the rest were not read', async () => {
+    const many = await mkdtemp(path.join(os.tmpdir(), 'chatd-many-skills-'));
+    try {
+      for (let index = 0; index < MAX_WORKSPACE_SKILLS + 5; index++) {
+        const name = `skill-${String(index).padStart(3, '0')}`;
+        await mkdir(path.join(many, '.agents', 'skills', name), { recursive: true });
+        await writeFile(path.join(many, '.agents', 'skills', name, 'SKILL.md'), `---\nname: ${name}\ndescription: Skill ${index}.\n---\n`);
+      }
+      const context = await readWorkspaceContext(await openWorkspaceRoot(many), { instructionFiles: false });
+      expect(context.skills).toHaveLength(MAX_WORKSPACE_SKILLS);
+      expect(context.skipped_skills).toEqual([{ directory: `.agents/skills/skill-${MAX_WORKSPACE_SKILLS}`, reason: expect.stringContaining('were not read') }]);
+    } finally {
+      await rm(many, { recursive: true, force: true });
+    }
   });
 });

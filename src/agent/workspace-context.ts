@@ -57,14 +57,27 @@ async function instructionFilesIn(directory: 'home' | 'workspace', base: string,
   return files;
 }
 
+/** Notes about directories that are not skills, at most this many (the answer stays bounded). */
+const MAX_SKIPPED_NOTES = 20;
+
 async function workspaceSkills(root: WorkspaceRoot): Promise<{ skills: WorkspaceSkillInfo[]; skipped: Array<{ directory: string; reason: string }> }> {
   const skills: WorkspaceSkillInfo[] = [];
-  const skipped: Array<{ directory: string; reason: string }> = [];
+  const notes: Array<{ directory: string; reason: string }> = [];
+  const skipped = {
+    push(note: { directory: string; reason: string }): void {
+      if (notes.length < MAX_SKIPPED_NOTES) notes.push(note);
+    },
+  };
   const skillsRoot = await resolveWorkspacePath(root, WORKSPACE_SKILLS_DIRECTORY).catch(() => undefined);
-  if (skillsRoot === undefined) return { skills, skipped };
+  if (skillsRoot === undefined) return { skills, skipped: notes };
   const entries = await readdir(skillsRoot, { withFileTypes: true }).catch(() => []);
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.') || !(entry.isDirectory() || entry.isSymbolicLink())) continue;
+    // Past the cap nothing more is read, and one note says so (the answer stays bounded).
+    if (skills.length >= MAX_WORKSPACE_SKILLS) {
+      skipped.push({ directory: `${WORKSPACE_SKILLS_DIRECTORY}/${entry.name}`, reason: `more than ${MAX_WORKSPACE_SKILLS} skills: this one and any after it were not read` });
+      break;
+    }
     const directory = `${WORKSPACE_SKILLS_DIRECTORY}/${entry.name}`;
     if (!SKILL_NAME_PATTERN.test(entry.name)) {
       skipped.push({ directory, reason: 'the directory name is not a skill name (lowercase letters, digits and hyphens)' });
@@ -81,13 +94,9 @@ async function workspaceSkills(root: WorkspaceRoot): Promise<{ skills: Workspace
       skipped.push({ directory, reason: `${SKILL_FILE_NAME} has no description in its front matter` });
       continue;
     }
-    if (skills.length >= MAX_WORKSPACE_SKILLS) {
-      skipped.push({ directory, reason: `more than ${MAX_WORKSPACE_SKILLS} skills` });
-      continue;
-    }
     skills.push({ name: entry.name, description: description.slice(0, SKILL_DESCRIPTION_MAX_CHARS) });
   }
-  return { skills, skipped };
+  return { skills, skipped: notes };
 }
 
 export async function readWorkspaceContext(root: WorkspaceRoot, options: { instructionFiles: boolean; homeDirectory?: string }): Promise<WorkspaceContextResult> {
