@@ -10,6 +10,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import pg from 'pg';
+import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { startApiServer } from '../src/main/api.js';
@@ -107,6 +109,14 @@ export async function startInProcessChatd(bench: BenchEnvironment, taskQueue: st
       await connection.close();
     },
   };
+}
+
+/** A connection LISTENing to the chat event log's NOTIFYs, as API processes do. */
+export async function listenToChatEvents(bench: BenchEnvironment): Promise<pg.Client> {
+  const listener = new pg.Client({ connectionString: bench.databaseUrl });
+  await listener.connect();
+  await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
+  return listener;
 }
 
 /** Runs a benchmark's main function and exits with its outcome. */

@@ -17,11 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
-import pg from 'pg';
-import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
 import { scriptMessage } from '../src/llm/script-model.js';
 import { chatViewQuery, chatWorkflowId } from '../src/workflows/definitions.js';
-import { percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
+import { listenToChatEvents, percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 60);
 const EventType = temporal.api.enums.v1.EventType;
@@ -40,10 +38,7 @@ async function main(): Promise<void> {
     const taskQueue = 'bench-breakdown';
     const chatd = await startInProcessChatd(bench, taskQueue);
     const { client } = chatd;
-    const api = { url: chatd.apiUrl };
-    const listener = new pg.Client({ connectionString: bench.databaseUrl });
-    await listener.connect();
-    await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
+    const listener = await listenToChatEvents(bench);
     const notified = new Map<string, number>();
     listener.on('notification', (notification) => {
       // Parts travel inline in the NOTIFY (see appendChatEvents): the first one carrying a part.
@@ -53,7 +48,7 @@ async function main(): Promise<void> {
     });
     const content = scriptMessage({ steps: [{ text: 'hello from the fake model', chunks: 4 }] });
     const post = (pathName: string, body: unknown) =>
-      fetch(`${api.url}${pathName}`, { method: 'POST', headers: { authorization: `Bearer ${bench.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${chatd.apiUrl}${pathName}`, { method: 'POST', headers: { authorization: `Bearer ${bench.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const settle = async (chatId: string) => {
       const handle = client.workflow.getHandle(chatWorkflowId(chatId));
       for (;;) {

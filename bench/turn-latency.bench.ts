@@ -17,13 +17,12 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamText } from 'ai';
-import pg from 'pg';
-import { CHAT_EVENTS_CHANNEL } from '../src/db/chat-events.js';
+import type pg from 'pg';
 import { ScriptModel, scriptMessage } from '../src/llm/script-model.js';
 import { createLogger } from '../src/logger.js';
 import { startApiServer } from '../src/main/api.js';
 import { chatViewQuery, chatWorkflowId } from '../src/workflows/definitions.js';
-import { percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
+import { listenToChatEvents, percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
 
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
@@ -98,15 +97,12 @@ async function main(): Promise<void> {
     const taskQueue = 'bench-latency';
     const chatd = await startInProcessChatd(bench, taskQueue);
     const { client } = chatd;
-    const api = { url: chatd.apiUrl };
-    const listener = new pg.Client({ connectionString: bench.databaseUrl });
-    await listener.connect();
-    await listener.query(`LISTEN ${CHAT_EVENTS_CHANNEL}`);
+    const listener = await listenToChatEvents(bench);
     const watcher = new PartWatcher(listener, pool);
 
     const content = scriptMessage({ steps: [{ text: 'hello from the fake model', chunks: 4 }] });
     const post = (pathName: string, body: unknown) =>
-      fetch(`${api.url}${pathName}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${chatd.apiUrl}${pathName}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
     // Warm-up: first workflow tasks, JIT, connection pools.
     const chats: string[] = [];
@@ -114,7 +110,7 @@ async function main(): Promise<void> {
       const response = await post('/api/v1/chats', { content });
       const chat = (await response.json()) as { id: string };
       chats.push(chat.id);
-      await waitForStatus(api.url, key, chat.id, ['waiting']);
+      await waitForStatus(chatd.apiUrl, key, chat.id, ['waiting']);
     }
 
     // Two series, interleaved: a send the moment the chat's status reads `waiting` (its
@@ -146,7 +142,7 @@ async function main(): Promise<void> {
       if (response.status !== 200) throw new Error(`send failed: ${response.status} ${await response.text()}`);
       series[kind].answered.push(performance.now() - started);
       series[kind].firstToken.push((await firstToken) - started);
-      await waitForStatus(api.url, key, chatId, ['waiting']);
+      await waitForStatus(chatd.apiUrl, key, chatId, ['waiting']);
       // Directly, in process, same model and prompt shape.
       const directStart = performance.now();
       const result = streamText({ model, messages: [{ role: 'user', content }], maxRetries: 0 });

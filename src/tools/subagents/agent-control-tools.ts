@@ -7,16 +7,11 @@
 import { ListAgentsInput, InterruptAgentInput, MessageAgentInput, notAChildText } from '../../domain/sub-agents.js';
 import { type SubAgentReads } from '../../db/sub-agents.js';
 import { HttpError } from '../../api/http-error.js';
+import { type ChatCommands } from '../../temporal/chat-client.js';
 import { type ChatTool, type ToolContext, type ToolResult } from '../chat-tool.js';
 
-/** The commands of chat workflows the tools need (the API's Temporal client helpers). */
-export interface SubAgentCommands {
-  sendMessage(
-    chatId: string,
-    input: { content: Array<{ type: 'text'; text: string }>; modelConfigId: null; busyBehavior: 'queue' | 'interrupt'; clientMessageId: string; apiKeyId: string | null },
-  ): Promise<{ queued: boolean; messageId: number | null; queuedMessageId: number | null }>;
-  interrupt(chatId: string): Promise<void>;
-}
+/** The commands of chat workflows the tools need: the same Updates the HTTP API sends. */
+export type SubAgentCommands = Pick<ChatCommands, 'sendMessage' | 'interrupt'>;
 
 /** A refused command is a result the model can read; anything else is a failure to retry. */
 async function commandResult(work: () => Promise<ToolResult>): Promise<ToolResult> {

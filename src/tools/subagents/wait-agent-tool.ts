@@ -4,6 +4,7 @@
  * the child's own workflow), polling every 200 ms and heartbeating, so a worker crash simply
  * retries the wait and an interrupt of the parent's turn cancels it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_WAIT_AGENT_SECONDS, notAChildText, WaitAgentInput } from '../../domain/sub-agents.js';
 import { type ChildChat, type SubAgentReads } from '../../db/sub-agents.js';
 import { type ChatTool, type ToolContext, type ToolResult } from '../chat-tool.js';
@@ -15,21 +16,6 @@ const CREATION_GRACE_MS = 10_000;
 /** A sub-agent is done when no turn of it is running or queued. */
 function isSettled(child: ChildChat): boolean {
   return child.status === 'waiting' || child.status === 'error' || child.status === 'requires_action';
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-  });
 }
 
 async function answerOf(reads: SubAgentReads, child: ChildChat): Promise<ToolResult> {
@@ -76,7 +62,7 @@ export function createWaitAgentTool(reads: SubAgentReads): ChatTool {
           };
         }
         context.heartbeat();
-        await sleep(POLL_MS, context.signal);
+        await sleep(POLL_MS, undefined, { signal: context.signal });
       }
     },
   };
