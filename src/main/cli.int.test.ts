@@ -93,7 +93,7 @@ describe('chatd start', () => {
     const chat = await api.post('/api/v1/chats', { content: 'remember me' });
     expect(chat.status).toBe(201);
     await waitFor(async () => ((await api.get(`/api/v1/chats/${chat.body.id}`)).body.status === 'waiting' ? true : undefined), 'the first chat to finish');
-    expect(await interrupt(first.child)).toBe(0);
+    expect({ code: await interrupt(first.child), output: first.output() }).toMatchObject({ code: 0 });
     await waitFor(async () => ((await processesMentioning(dataDir)).length === 0 ? true : undefined), 'every process of the first start to exit', 10_000);
 
     const second = await start(environment);
@@ -101,7 +101,7 @@ describe('chatd start', () => {
     expect(second.output()).toContain(key);
     const messages = await api.get(`/api/v1/chats/${chat.body.id}/messages`);
     expect(messages.body.messages.map((message: { content: Array<{ text: string }> }) => message.content[0]!.text)).toEqual(['remember me', 'You said: remember me']);
-    expect(await interrupt(second.child)).toBe(0);
+    expect({ code: await interrupt(second.child), output: second.output() }).toMatchObject({ code: 0 });
     await waitFor(async () => ((await processesMentioning(dataDir)).length === 0 ? true : undefined), 'every process of the second start to exit', 10_000);
   }, 300_000);
 });

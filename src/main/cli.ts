@@ -58,6 +58,11 @@ function onShutdown(logger: Logger, stops: Array<() => Promise<unknown>>): void 
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // With Ctrl-C the embedded servers die alongside us, in any order: a connection that fails
+    // while we stop is expected and must not turn a clean stop into a crash with exit code 1.
+    const tolerate = (error: unknown) => logger.warn({ err: error }, 'error while shutting down (ignored)');
+    process.on('uncaughtException', tolerate);
+    process.on('unhandledRejection', tolerate);
     void (async () => {
       for (const stop of [...stops].reverse()) await boundedStop(stop, logger);
       process.exit(0);
