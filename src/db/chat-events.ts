@@ -5,7 +5,8 @@
  * commit) tells listeners which chat advanced; the payload stays tiny, far below PostgreSQL's
  * 8000-byte limit.
  */
-import { type Queryable } from './pool.js';
+import { prepared, type Queryable } from './pool.js';
+import { WATCH_EVENTS_CHANNEL, type WatchAppend } from './watch-events.js';
 
 export const CHAT_EVENTS_CHANNEL = 'chatd_chat_events';
 
@@ -24,22 +25,41 @@ export interface NewChatEvent {
  * Appends events in order and returns the sequence number of the last one (0 if none).
  * One statement: the sequence allocation, the inserts and the NOTIFY commit together even
  * outside a transaction, and cost a single round trip (the first token waits on it).
+ * `watch`: a watch-feed event (see watch-events.ts) appended by the same statement, for the
+ * write a send's first token waits on; callers pass it only as their transaction's last write,
+ * since it locks the owner's sequence row until commit.
  */
-export async function appendChatEvents(db: Queryable, chatId: string, events: NewChatEvent[]): Promise<number> {
+export async function appendChatEvents(db: Queryable, chatId: string, events: NewChatEvent[], watch?: WatchAppend): Promise<number> {
   if (events.length === 0) return 0;
   const payloads = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
   const inline = Buffer.byteLength(payloads) < INLINE_NOTIFY_BYTES;
+  const watched =
+    watch === undefined
+      ? { ctes: '', select: '', parameters: [] }
+      : {
+          ctes: `, watch_allocated AS (
+               UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $6 RETURNING watch_seq
+             ), watch_inserted AS (
+               INSERT INTO chat_watch_events (owner_id, seq, chat_id, kind, payload)
+               SELECT $6, watch_allocated.watch_seq, $1, $7, $8::jsonb FROM watch_allocated RETURNING seq
+             )`,
+          select: `, (SELECT pg_notify($9, $6 || ':' || seq) FROM watch_inserted) AS watch_notified`,
+          parameters: [watch.ownerId, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL],
+        };
   const { rows } = await db.query<{ last_seq: number | null }>(
-    `WITH allocated AS (
-       UPDATE chats SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq
-     ), inserted AS (
-       INSERT INTO chat_events (chat_id, seq, type, payload)
-       SELECT $1, allocated.event_seq - $2 + ordinality, event->>'type', event->'payload'
-       FROM allocated, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS events(event, ordinality)
-       RETURNING seq
-     )
-     SELECT max(seq) AS last_seq, pg_notify($4, $1 || ':' || max(seq) || CASE WHEN $5::boolean THEN ':' || $3::jsonb::text ELSE '' END) FROM inserted`,
-    [chatId, events.length, payloads, CHAT_EVENTS_CHANNEL, inline],
+    prepared(
+      watch === undefined ? 'append-chat-events' : 'append-chat-events-and-watch',
+      `WITH allocated AS (
+         UPDATE chats SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq
+       ), inserted AS (
+         INSERT INTO chat_events (chat_id, seq, type, payload)
+         SELECT $1, allocated.event_seq - $2 + ordinality, event->>'type', event->'payload'
+         FROM allocated, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS events(event, ordinality)
+         RETURNING seq
+       )${watched.ctes}
+       SELECT max(seq) AS last_seq, pg_notify($4, $1 || ':' || max(seq) || CASE WHEN $5::boolean THEN ':' || $3::jsonb::text ELSE '' END)${watched.select} FROM inserted`,
+      [chatId, events.length, payloads, CHAT_EVENTS_CHANNEL, inline, ...watched.parameters],
+    ),
   );
   const last = rows[0]?.last_seq;
   if (last === null || last === undefined) throw new Error(`chat ${chatId} does not exist`);
@@ -62,21 +82,24 @@ export async function appendChatEventsForChats(db: Queryable, batches: Array<{ c
     });
   if (input.length === 0) return { skipped: [] };
   const { rows } = await db.query<{ id: string }>(
-    `WITH input AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(chat_id uuid, events jsonb, inline boolean)
-     ), locked AS (
-       SELECT c.id FROM chats c WHERE c.id IN (SELECT chat_id FROM input) ORDER BY c.id FOR UPDATE SKIP LOCKED
-     ), allocated AS (
-       UPDATE chats c SET event_seq = c.event_seq + jsonb_array_length(input.events)
-       FROM input, locked WHERE c.id = input.chat_id AND locked.id = c.id
-       RETURNING c.id, c.event_seq AS last_seq, input.events, input.inline
-     ), inserted AS (
-       INSERT INTO chat_events (chat_id, seq, type, payload)
-       SELECT a.id, a.last_seq - jsonb_array_length(a.events) + e.ordinality, e.event->>'type', e.event->'payload'
-       FROM allocated a, jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, ordinality)
-     )
-     SELECT a.id, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a`,
-    [JSON.stringify(input), CHAT_EVENTS_CHANNEL],
+    prepared(
+      'append-chat-events-for-chats',
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(chat_id uuid, events jsonb, inline boolean)
+       ), locked AS (
+         SELECT c.id FROM chats c WHERE c.id IN (SELECT chat_id FROM input) ORDER BY c.id FOR UPDATE SKIP LOCKED
+       ), allocated AS (
+         UPDATE chats c SET event_seq = c.event_seq + jsonb_array_length(input.events)
+         FROM input, locked WHERE c.id = input.chat_id AND locked.id = c.id
+         RETURNING c.id, c.event_seq AS last_seq, input.events, input.inline
+       ), inserted AS (
+         INSERT INTO chat_events (chat_id, seq, type, payload)
+         SELECT a.id, a.last_seq - jsonb_array_length(a.events) + e.ordinality, e.event->>'type', e.event->'payload'
+         FROM allocated a, jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, ordinality)
+       )
+       SELECT a.id, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a`,
+      [JSON.stringify(input), CHAT_EVENTS_CHANNEL],
+    ),
   );
   const written = new Set(rows.map((row) => row.id));
   return { skipped: input.map((entry) => entry.chat_id).filter((chatId) => !written.has(chatId)) };

@@ -8,7 +8,7 @@ import { effectiveThresholdPercent } from '../domain/compaction.js';
 import { type ModelConfigRecord } from '../llm/model-registry.js';
 import { type PromptSourceMessage } from '../prompt/to-model-messages.js';
 import { type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
-import { type Queryable } from './pool.js';
+import { prepared, type Queryable } from './pool.js';
 
 /** What a model step needs from the chat row. */
 export interface TurnContext {
@@ -59,17 +59,20 @@ export function createChatReads(db: Queryable) {
         model: ModelConfigRecord | null;
         user_threshold: number | null;
       }>(
-        `SELECT c.turn_count, c.dynamic_tools, c.plan_mode, c.parent_chat_id, c.agent_type,
-                (SELECT t.threshold_percent FROM user_compaction_thresholds t WHERE t.user_id = c.owner_id AND t.model_config_id = m.id) AS user_threshold,
-                CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
-                  'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'compression_threshold', m.compression_threshold, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
-                  'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
-                    'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled, 'allow_user_api_key', p.allow_user_api_key,
-                    'allow_central_api_key_fallback', p.allow_central_api_key_fallback, 'user_api_key_ciphertext', k.api_key_ciphertext) END) END AS model
-         FROM chats c ${modelJoin} LEFT JOIN providers p ON p.name = m.provider
-           LEFT JOIN user_provider_keys k ON k.provider_id = p.id AND k.user_id = c.owner_id
-         WHERE c.id = $1`,
-        speculative ? [chatId, options.speculativeModelConfigId] : [chatId],
+        prepared(
+          speculative ? 'turn-context-speculative' : 'turn-context',
+          `SELECT c.turn_count, c.dynamic_tools, c.plan_mode, c.parent_chat_id, c.agent_type,
+                  (SELECT t.threshold_percent FROM user_compaction_thresholds t WHERE t.user_id = c.owner_id AND t.model_config_id = m.id) AS user_threshold,
+                  CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'provider', m.provider, 'model', m.model, 'display_name', m.display_name,
+                    'context_limit', m.context_limit, 'max_output_tokens', m.max_output_tokens, 'compression_threshold', m.compression_threshold, 'prices', m.prices, 'provider_options', m.provider_options, 'provider_tools', m.provider_tools,
+                    'endpoint', CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('name', p.name, 'kind', p.kind, 'base_url', p.base_url,
+                      'api_key_ciphertext', p.api_key_ciphertext, 'enabled', p.enabled, 'allow_user_api_key', p.allow_user_api_key,
+                      'allow_central_api_key_fallback', p.allow_central_api_key_fallback, 'user_api_key_ciphertext', k.api_key_ciphertext) END) END AS model
+           FROM chats c ${modelJoin} LEFT JOIN providers p ON p.name = m.provider
+             LEFT JOIN user_provider_keys k ON k.provider_id = p.id AND k.user_id = c.owner_id
+           WHERE c.id = $1`,
+          speculative ? [chatId, options.speculativeModelConfigId] : [chatId],
+        ),
       );
       const row = rows[0];
       if (row === undefined) return undefined;
@@ -157,12 +160,15 @@ export function createChatReads(db: Queryable) {
      */
     async loadPromptMessages(chatId: string, options: { beforeTurn?: number } = {}): Promise<PromptSourceMessage[]> {
       const { rows } = await db.query<MessageRow>(
-        `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages
-         WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' AND NOT (compressed AND role <> 'user')
-           AND (role = 'system' OR id >= COALESCE((SELECT max(id) FROM chat_messages WHERE chat_id = $1 AND compressed AND role = 'user' AND NOT deleted), 0))
-           AND ($2::int IS NULL OR idempotency_key IS NULL OR idempotency_key !~ '^turn:[0-9]+:' OR split_part(idempotency_key, ':', 2)::int < $2::int)
-         ORDER BY id`,
-        [chatId, options.beforeTurn ?? null],
+        prepared(
+          'prompt-messages',
+          `SELECT role, content, api_key_id, model_config_id, provider_response_id FROM chat_messages
+           WHERE chat_id = $1 AND NOT deleted AND visibility <> 'user' AND NOT (compressed AND role <> 'user')
+             AND (role = 'system' OR id >= COALESCE((SELECT max(id) FROM chat_messages WHERE chat_id = $1 AND compressed AND role = 'user' AND NOT deleted), 0))
+             AND ($2::int IS NULL OR idempotency_key IS NULL OR idempotency_key !~ '^turn:[0-9]+:' OR split_part(idempotency_key, ':', 2)::int < $2::int)
+           ORDER BY id`,
+          [chatId, options.beforeTurn ?? null],
+        ),
       );
       return rows.map((row) => ({ role: row.role, content: row.content, apiKeyId: row.api_key_id, modelConfigId: row.model_config_id, providerResponseId: row.provider_response_id }));
     },
@@ -173,10 +179,13 @@ export function createChatReads(db: Queryable) {
      */
     async getStartedTurn(chatId: string, turn: number): Promise<{ turnCount: number; modelConfigId: string | null; planMode: boolean; userMessageWritten: boolean } | undefined> {
       const { rows } = await db.query<{ turn_count: number; last_model_config_id: string | null; plan_mode: boolean; user_message_written: boolean }>(
-        `SELECT c.turn_count, c.last_model_config_id, c.plan_mode,
-           EXISTS (SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.idempotency_key = 'turn:' || $2::int || ':user' AND NOT m.deleted) AS user_message_written
-         FROM chats c WHERE c.id = $1`,
-        [chatId, turn],
+        prepared(
+          'started-turn',
+          `SELECT c.turn_count, c.last_model_config_id, c.plan_mode,
+             EXISTS (SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.idempotency_key = 'turn:' || $2::int || ':user' AND NOT m.deleted) AS user_message_written
+           FROM chats c WHERE c.id = $1`,
+          [chatId, turn],
+        ),
       );
       const row = rows[0];
       return row === undefined ? undefined : { turnCount: row.turn_count, modelConfigId: row.last_model_config_id, planMode: row.plan_mode, userMessageWritten: row.user_message_written };

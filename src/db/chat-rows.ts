@@ -32,6 +32,11 @@ export interface ChatRow {
   updated_at: Date;
 }
 
+/** ChatRow's columns, for statements that must not select `*` (see `prepared` in pool.ts). */
+export const CHAT_COLUMNS = `id, owner_id, title, status, archived, parent_chat_id, root_chat_id, workspace_id, mcp_server_ids, last_model_config_id,
+  last_error, last_turn_summary, labels, plan_mode, agent_type, dynamic_tools, pending_tool_calls, queued_count, turn_count, event_seq,
+  last_progress_at, created_at, updated_at`;
+
 export interface MessageRow {
   id: number;
   chat_id: string;

@@ -6,6 +6,7 @@ import { createChatStore, type ChatStore } from './chat-store.js';
 import { migrate } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
 import { ensureUser } from './users.js';
+import { currentWatchSeq, readWatchEvents } from './watch-events.js';
 
 let pool: Pool;
 let store: ChatStore;
@@ -117,5 +118,40 @@ describe('the chat store', () => {
     expect((await readChatEvents(pool, chatId, 0)).length).toBe(eventsAfterPromotion);
     expect(await visibleUserTexts(chatId)).toEqual(['first', 'again', 'retried']);
     expect(await chatRow(chatId)).toEqual({ status: 'running', turn_count: 3, queued_count: 0 });
+  });
+
+  it('starts a plain send with its message, status and watch events, in the order subscribers need', async () => {
+    const chatId = await newChat();
+    await store.setChatStatus({ chatId, status: 'waiting', turn: 1, queuedIds: [], lastError: null });
+    const eventsBefore = (await readChatEvents(pool, chatId, 0)).length;
+    const watchBefore = await currentWatchSeq(pool, ownerId);
+    const sent = await store.insertUserMessage({ chatId, turn: 2, content: text('plain'), modelConfigId: null });
+    const events = (await readChatEvents(pool, chatId, 0)).slice(eventsBefore);
+    expect(events.map((event) => event.type)).toEqual(['message', 'status']);
+    expect(events[0]!.payload).toMatchObject({ message: { id: sent.messageId, role: 'user', content: text('plain') } });
+    expect(events[1]!.payload).toMatchObject({ status: 'running' });
+    const watch = await readWatchEvents(pool, ownerId, watchBefore, 10);
+    expect(watch.map((event) => [event.type, (event.payload as { chat: { id: string; status: string } }).chat])).toEqual([['status_change', expect.objectContaining({ id: chatId, status: 'running' })]]);
+    expect(await chatRow(chatId)).toEqual({ status: 'running', turn_count: 2, queued_count: 0 });
+  });
+
+  it('keeps starting turns on a connection that prepared its statements before a migration added a column', async () => {
+    // The turn start uses prepared statements; a column added under a running worker must not break them.
+    const single = createPool(pool.options.connectionString!, { max: 1 });
+    const singleStore = createChatStore(single);
+    try {
+      const chatId = await newChat();
+      await singleStore.setChatStatus({ chatId, status: 'waiting', turn: 1, queuedIds: [], lastError: null });
+      await singleStore.insertUserMessage({ chatId, turn: 2, content: text('before'), modelConfigId: null });
+      await singleStore.setChatStatus({ chatId, status: 'waiting', turn: 2, queuedIds: [], lastError: null });
+      await pool.query('ALTER TABLE chats ADD COLUMN added_by_a_later_migration integer');
+      await pool.query('ALTER TABLE chat_messages ADD COLUMN added_by_a_later_migration integer');
+      await singleStore.insertUserMessage({ chatId, turn: 3, content: text('after'), modelConfigId: null });
+      expect(await visibleUserTexts(chatId)).toEqual(['first', 'before', 'after']);
+    } finally {
+      await pool.query('ALTER TABLE chats DROP COLUMN IF EXISTS added_by_a_later_migration');
+      await pool.query('ALTER TABLE chat_messages DROP COLUMN IF EXISTS added_by_a_later_migration');
+      await single.end();
+    }
   });
 });

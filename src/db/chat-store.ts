@@ -20,9 +20,9 @@ import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingTool
 import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-command-error.js';
 import { type CreateChatInput } from '../workflows/definitions.js';
 import { appendChatEvents, type NewChatEvent } from './chat-events.js';
-import { chatMessageFromRow, queuedMessageFromRow, type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
-import { type Pool, type PoolClient, withTransaction } from './pool.js';
-import { appendWatchEvent } from './watch-events.js';
+import { CHAT_COLUMNS, chatMessageFromRow, queuedMessageFromRow, type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
+import { prepared, type Pool, type PoolClient, withTransaction } from './pool.js';
+import { appendWatchEvent, watchAppend } from './watch-events.js';
 
 function refuse(kind: ChatCommandErrorKind): never {
   throw ApplicationFailure.create({ type: kind, message: CHAT_COMMAND_ERRORS[kind].message, nonRetryable: true });
@@ -47,11 +47,14 @@ async function lockChat(client: PoolClient, chatId: string): Promise<LockedChat>
  */
 async function lockChatResolvingModel(client: PoolClient, chatId: string, requested: string | null): Promise<LockedChat & { queued_count: number; model_config_id: string }> {
   const { rows } = await client.query<LockedChat & { queued_count: number; model_config_id: string | null }>(
-    `SELECT c.turn_count, c.status, c.last_model_config_id, c.queued_count,
-       (SELECT m.id FROM model_configs m WHERE m.enabled AND (m.id = $2::uuid OR m.id = c.last_model_config_id OR m.is_default)
-        ORDER BY (m.id = $2::uuid) DESC NULLS LAST, (m.id = c.last_model_config_id) DESC NULLS LAST, m.is_default DESC LIMIT 1) AS model_config_id
-     FROM chats c WHERE c.id = $1 FOR UPDATE`,
-    [chatId, requested],
+    prepared(
+      'lock-chat-resolving-model',
+      `SELECT c.turn_count, c.status, c.last_model_config_id, c.queued_count,
+         (SELECT m.id FROM model_configs m WHERE m.enabled AND (m.id = $2::uuid OR m.id = c.last_model_config_id OR m.is_default)
+          ORDER BY (m.id = $2::uuid) DESC NULLS LAST, (m.id = c.last_model_config_id) DESC NULLS LAST, m.is_default DESC LIMIT 1) AS model_config_id
+       FROM chats c WHERE c.id = $1 FOR UPDATE`,
+      [chatId, requested],
+    ),
   );
   const chat = rows[0];
   if (chat === undefined) refuse('ChatNotFound');
@@ -127,14 +130,54 @@ async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEv
  * row as returned here.
  */
 async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus, planMode: boolean | null): Promise<void> {
-  const { rows } = await client.query<ChatRow>(
-    `UPDATE chats SET status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
-       pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(), plan_mode = COALESCE($4, plan_mode),
-       queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued')
-     WHERE id = $1 RETURNING *`,
-    [chatId, turn, modelConfigId, planMode],
-  );
+  const { rows } = await client.query<ChatRow>(`UPDATE chats SET ${RUNNING_ASSIGNMENTS} WHERE id = $1 RETURNING *`, [chatId, turn, modelConfigId, planMode]);
   if (previousStatus !== 'running') await appendWatchEvent(client, chatId, 'status_change', rows[0]);
+}
+
+/** What starting a turn sets on the chat row: $1 chat id, $2 turn, $3 model config id, $4 plan mode or null. */
+const RUNNING_ASSIGNMENTS = `status = 'running', turn_count = $2, last_model_config_id = $3, last_error = NULL,
+  pending_tool_calls = '[]'::jsonb, last_progress_at = now(), updated_at = now(), plan_mode = COALESCE($4, plan_mode),
+  queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = chats.id AND state = 'queued')`;
+
+/**
+ * A send's turn start in one statement, for the usual case where no row of `turn` or later is
+ * stored (no earlier attempt to honour, nothing a discarded run left to retire): inserts the
+ * user message and sets the chat running, returning both rows. Writes nothing and returns
+ * undefined otherwise, and the caller takes the general path (`claimTurnUserMessage`) in the
+ * same transaction. Runs after the chat's lock, so its snapshot holds every committed write of
+ * the chat. The first token of a send waits on this transaction: every round trip counts.
+ */
+async function startTurnWhenClear(
+  client: PoolClient,
+  chatId: string,
+  turn: number,
+  message: { content: ChatMessagePart[]; modelConfigId: string; apiKeyId: string | null },
+  planMode: boolean | null,
+): Promise<{ message: MessageRow; chat: ChatRow } | undefined> {
+  const { rows } = await client.query<ChatRow & { started_message: Omit<MessageRow, 'created_at'> & { created_at: string } }>(
+    prepared(
+      'start-turn-when-clear',
+      `WITH clear AS (
+         SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $5)
+           AND NOT EXISTS (
+             SELECT 1 FROM chat_messages WHERE chat_id = $1
+               AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $8), 0)
+               AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $2)
+       ), inserted AS (
+         INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, api_key_id)
+         SELECT $1, 'user', $6::jsonb, $3, $5, 'both', $7 FROM clear
+         RETURNING *
+       ), running AS (
+         UPDATE chats SET ${RUNNING_ASSIGNMENTS} WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted) RETURNING ${CHAT_COLUMNS}
+       )
+       SELECT running.*, to_jsonb(inserted) AS started_message FROM running, inserted`,
+      [chatId, turn, message.modelConfigId, planMode, turnKey(turn, 'user'), JSON.stringify(message.content), message.apiKeyId, turnKey(turn - 1, 'user')],
+    ),
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const { started_message: started, ...chat } = row;
+  return { message: { ...started, created_at: new Date(started.created_at) }, chat };
 }
 
 function turnKey(turn: number, suffix: string): string {
@@ -298,7 +341,15 @@ export function createChatStore(pool: Pool) {
         const chat = await lockChatResolvingModel(client, input.chatId, input.modelConfigId);
         const modelConfigId = chat.model_config_id;
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
-        const claim = await claimTurnUserMessage(client, input.chatId, input.turn, { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null });
+        const message = { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null };
+        // The usual send: nothing queued, nothing of this turn stored yet. Lock, one write, the events.
+        const started = chat.queued_count === 0 ? await startTurnWhenClear(client, input.chatId, input.turn, message, input.planMode ?? null) : undefined;
+        if (started !== undefined) {
+          const events = [messageEvent(started.message), ...(chat.status !== 'running' || chat.turn_count !== input.turn ? [statusEvent('running')] : [])];
+          await appendChatEvents(client, input.chatId, events, chat.status === 'running' ? undefined : watchAppend('status_change', started.chat));
+          return { messageId: started.message.id, modelConfigId };
+        }
+        const claim = await claimTurnUserMessage(client, input.chatId, input.turn, message);
         // The workflow's queue is empty here; the mirror only needs rewriting if rows are queued.
         const queueChanged = chat.queued_count > 0 && (await matchQueue(client, input.chatId, []));
         await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);

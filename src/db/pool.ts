@@ -28,6 +28,17 @@ export function createStreamPool(connectionString: string): pg.Pool {
   return createPool(connectionString, { max: 10, applicationName: 'chatd-stream' });
 }
 
+/**
+ * A statement PostgreSQL parses and plans once per connection (a named prepared statement), for
+ * the hot paths: planning the larger CTE statements costs more than running them (a send's
+ * turn-start write: 3.5 → 1.8 ms alone on this machine). One name per text. Never `*` in one:
+ * a migration adding a column under a running process would change its result type, which
+ * PostgreSQL refuses for a prepared statement ("cached plan must not change result type").
+ */
+export function prepared(name: string, text: string, values: unknown[]): pg.QueryConfig {
+  return { name, text, values };
+}
+
 const commitHooks = new WeakMap<Queryable, Array<() => Promise<void>>>();
 
 /**

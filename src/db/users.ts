@@ -3,7 +3,7 @@
  * database leak does not leak usable keys. Keys are shown once, when created.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type Queryable } from './pool.js';
+import { prepared, type Queryable } from './pool.js';
 
 export interface User {
   id: string;
@@ -63,8 +63,11 @@ export async function createApiKey(db: Queryable, userId: string, name = ''): Pr
 /** Resolves the user an API key belongs to, or undefined for an unknown key. */
 export async function findUserByApiKey(db: Queryable, key: string): Promise<AuthenticatedUser | undefined> {
   const { rows } = await db.query<UserRow & { api_key_id: string }>(
-    'SELECT users.id, users.name, users.is_admin, api_keys.id AS api_key_id FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = $1',
-    [hashApiKey(key)],
+    prepared(
+      'user-by-api-key',
+      'SELECT users.id, users.name, users.is_admin, api_keys.id AS api_key_id FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = $1',
+      [hashApiKey(key)],
+    ),
   );
   return rows[0] === undefined ? undefined : { ...toUser(rows[0]), apiKeyId: rows[0].api_key_id };
 }

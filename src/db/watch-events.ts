@@ -12,6 +12,17 @@ export const WATCH_EVENTS_CHANNEL = 'chatd_watch_events';
 
 export type WatchKind = 'created' | 'status_change' | 'title_change' | 'archive_change' | 'summary_change';
 
+/** A watch event as written: its owner's feed, its kind and the chat as the change leaves it. */
+export interface WatchAppend {
+  ownerId: string;
+  kind: WatchKind;
+  payload: string;
+}
+
+export function watchAppend(kind: WatchKind, chat: ChatRow): WatchAppend {
+  return { ownerId: chat.owner_id, kind, payload: JSON.stringify({ type: kind, chat: chatFromRow(chat) }) };
+}
+
 /**
  * Appends a watch event carrying the chat row as the transaction leaves it. Deferred to just
  * before COMMIT: the per-user sequence row is locked only from here to the commit, so one
@@ -23,6 +34,7 @@ export async function appendWatchEvent(db: Queryable, chatId: string, kind: Watc
     // A caller that made its last change to the row already holds it as it will commit.
     const chat = final ?? (await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId])).rows[0];
     if (chat === undefined) return;
+    const watch = watchAppend(kind, chat);
     await db.query(
     `WITH allocated AS (
        UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $1 RETURNING watch_seq
@@ -31,7 +43,7 @@ export async function appendWatchEvent(db: Queryable, chatId: string, kind: Watc
        SELECT $1, allocated.watch_seq, $2, $3, $4::jsonb FROM allocated RETURNING seq
      )
      SELECT pg_notify($5, $1 || ':' || seq) FROM inserted`,
-      [chat.owner_id, chat.id, kind, JSON.stringify({ type: kind, chat: chatFromRow(chat) }), WATCH_EVENTS_CHANNEL],
+      [watch.ownerId, chat.id, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL],
     );
   });
 }
