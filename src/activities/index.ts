@@ -19,6 +19,7 @@ import { ToolRegistry } from '../tools/chat-tool.js';
 import { createTitleActivities } from './chat-titles.activity.js';
 import { createCompactionActivity } from './compaction.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
+import { LocalTurnStarts } from './local-turn-starts.js';
 import { StreamWriter } from './part-publisher.js';
 import { createRunToolActivity } from './run-tool.activity.js';
 
@@ -53,6 +54,7 @@ export function createActivities(dependencies: ActivityDependencies) {
   const streamWriter = new StreamWriter(dependencies.streamPool ?? dependencies.pool);
   const resolveModel = dependencies.resolveModel ?? createModelResolver(dependencies.secretBox);
   const createPartPublisher = (chatId: string) => streamWriter.publisherFor(chatId);
+  const localTurnStarts = new LocalTurnStarts();
   // Built-ins come first, so a configured tool of the same name replaces one.
   const advisor = createAdvisorTool({ pool: dependencies.pool, resolveModel, createPartPublisher });
   // Sub-agent tools steer children through their workflows, with the worker's own client.
@@ -61,7 +63,17 @@ export function createActivities(dependencies: ActivityDependencies) {
   return {
     ...createTitleActivities({ pool: dependencies.pool, resolveModel, modelCalls: dependencies.modelSideCalls ?? true }),
     createChatRecord: store.createChat,
-    insertUserMessage: store.insertUserMessage,
+    /** Also tells a first step on this worker, the moment it commits, that its turn started. */
+    async insertUserMessage(input: Parameters<typeof store.insertUserMessage>[0]): Promise<{ messageId: number; modelConfigId: string }> {
+      const write = store.insertUserMessage(input);
+      localTurnStarts.track(
+        input.chatId,
+        input.turn,
+        write.then((written) => ({ turnCount: input.turn, modelConfigId: written.modelConfigId, planMode: written.planMode, userMessageWritten: true })),
+      );
+      const { messageId, modelConfigId } = await write;
+      return { messageId, modelConfigId };
+    },
     enqueueMessage: store.enqueueMessage,
     promoteQueuedMessage: store.promoteQueuedMessage,
     syncQueueOrder: store.syncQueueOrder,
@@ -81,6 +93,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       ...(dependencies.mcp === undefined ? {} : { mcp: dependencies.mcp }),
       createPartPublisher,
       waker: new ChatEventWaker(dependencies.pool.options.connectionString),
+      localTurnStarts,
       ...(dependencies.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: dependencies.startupTimeoutMs }),
       ...(dependencies.promptSections === undefined ? {} : { promptSections: dependencies.promptSections }),
     }),

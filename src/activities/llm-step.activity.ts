@@ -34,6 +34,7 @@ import { StepContent } from './step-content.js';
 import { buildToolSet, resultFromMessage, type StepTools } from './step-tools.js';
 import { confirmSpeculation, gatedPublisher, nextChatEvent, TurnSupersededError, untilTurnStarts } from './turn-start.js';
 import { type ChatEventWaker } from '../db/chat-event-waker.js';
+import { type LocalTurnStarts } from './local-turn-starts.js';
 
 export interface LlmStepDependencies {
   pool: Pool;
@@ -46,6 +47,8 @@ export interface LlmStepDependencies {
   createPartPublisher: (chatId: string) => PartPublisher;
   /** Wakes a first step when the send's write commits; without it the step polls. */
   waker?: ChatEventWaker;
+  /** The sends' writes on this worker, which a first step on the same worker waits on directly. */
+  localTurnStarts?: LocalTurnStarts;
   heartbeatIntervalMs?: number;
   /** How long a model may take to send its first chunk before the attempt is retried (default 60 s). */
   startupTimeoutMs?: number;
@@ -180,7 +183,9 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     // A send's first step calls the model while the send's message is written (see turn-start.ts);
     // its retries read the written turn instead.
     const turnStart = speculate ? input.turnStart : undefined;
-    const readTurn = () => dependencies.reads.getStartedTurn(input.chatId, input.turn);
+    // The send's write on this worker says when it committed; otherwise the database does.
+    const readStartedTurn = () => dependencies.reads.getStartedTurn(input.chatId, input.turn);
+    const readTurn = () => dependencies.localTurnStarts?.find(input.chatId, input.turn)?.then((started) => started ?? readStartedTurn()) ?? readStartedTurn();
     const nextChange = dependencies.waker === undefined ? undefined : nextChatEvent(dependencies.waker, input.chatId);
     const heartbeatNow = () => context.heartbeat({ step: input.step });
     const readStep = () =>

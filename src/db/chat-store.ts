@@ -129,9 +129,10 @@ async function queueEvent(client: PoolClient, chatId: string): Promise<NewChatEv
  * no further change to the chat row but its event sequence, so the watch event carries the
  * row as returned here.
  */
-async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus, planMode: boolean | null): Promise<void> {
+async function setRunning(client: PoolClient, chatId: string, turn: number, modelConfigId: string, previousStatus: ChatStatus, planMode: boolean | null): Promise<ChatRow> {
   const { rows } = await client.query<ChatRow>(`UPDATE chats SET ${RUNNING_ASSIGNMENTS} WHERE id = $1 RETURNING *`, [chatId, turn, modelConfigId, planMode]);
   if (previousStatus !== 'running') await appendWatchEvent(client, chatId, 'status_change', rows[0]);
+  return rows[0]!;
 }
 
 /** What starting a turn sets on the chat row: $1 chat id, $2 turn, $3 model config id, $4 plan mode or null. */
@@ -336,7 +337,7 @@ export function createChatStore(pool: Pool) {
       modelConfigId: string | null;
       apiKeyId?: string | null;
       planMode?: boolean;
-    }): Promise<{ messageId: number; modelConfigId: string }> {
+    }): Promise<{ messageId: number; modelConfigId: string; planMode: boolean }> {
       return withTransaction(pool, async (client) => {
         const chat = await lockChatResolvingModel(client, input.chatId, input.modelConfigId);
         const modelConfigId = chat.model_config_id;
@@ -347,17 +348,17 @@ export function createChatStore(pool: Pool) {
         if (started !== undefined) {
           const events = [messageEvent(started.message), ...(chat.status !== 'running' || chat.turn_count !== input.turn ? [statusEvent('running')] : [])];
           await appendChatEvents(client, input.chatId, events, chat.status === 'running' ? undefined : watchAppend('status_change', started.chat));
-          return { messageId: started.message.id, modelConfigId };
+          return { messageId: started.message.id, modelConfigId, planMode: started.chat.plan_mode };
         }
         const claim = await claimTurnUserMessage(client, input.chatId, input.turn, message);
         // The workflow's queue is empty here; the mirror only needs rewriting if rows are queued.
         const queueChanged = chat.queued_count > 0 && (await matchQueue(client, input.chatId, []));
-        await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);
+        const running = await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);
         const events = await claimEvents(client, input.chatId, claim);
         if (queueChanged) events.push(await queueEvent(client, input.chatId));
         if (chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
         await appendChatEvents(client, input.chatId, events);
-        return { messageId: claim.message.id, modelConfigId };
+        return { messageId: claim.message.id, modelConfigId, planMode: running.plan_mode };
       });
     },
 
