@@ -4,15 +4,12 @@
  * persisted once, and no completed tool call runs twice.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOOL_CRASHED_TEXT } from '../activities/run-tool.activity.js';
-import { apiClient, type ApiClient, waitFor } from '../../test/support/http.js';
-import { startHarness, type Harness } from '../../test/support/harness.js';
+import { waitFor } from '../../test/support/http.js';
 import { createChat, listMessages, script, textOf, waitForFirstDelta, waitForIdle } from '../../test/support/chat-helpers.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../../test/support/worker-process-control.js';
+import { spawnWorkerProcess, useWorkerProcessSuite } from '../../test/support/worker-process-control.js';
 
 function toolRuns(logFile: string): Array<{ tool: string; toolCallId: string }> {
   if (!existsSync(logFile)) return [];
@@ -23,55 +20,38 @@ function toolRuns(logFile: string): Array<{ tool: string; toolCallId: string }> 
 }
 
 describe('crash recovery across worker processes', () => {
-  let harness: Harness;
-  let alice: ApiClient;
-  let scratch: string;
-  const workers: WorkerProcess[] = [];
-
-  beforeAll(async () => {
-    harness = await startHarness({ startWorker: false });
-    alice = apiClient(harness.apiUrl, harness.alice.key);
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'chatd-crash-'));
-  });
-
-  afterEach(async () => {
-    for (const worker of workers.splice(0)) await worker.kill();
-  });
-
-  afterAll(async () => {
-    await harness?.stop();
-  });
+  const crash = useWorkerProcessSuite('chatd-crash-');
 
   it('resumes a turn killed mid-stream on another worker, persisting the step once', async () => {
-    const toolLog = path.join(scratch, 'stream.log');
-    workers.push(await spawnWorkerProcess(harness, toolLog));
+    const toolLog = path.join(crash.scratch, 'stream.log');
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
     const text = 'streamed slowly enough to be killed in the middle of it';
-    const chat = await createChat(alice, { content: script({ steps: [{ text, chunks: 30, delayMs: 100 }] }) });
-    await waitForFirstDelta(harness.pool, chat.id);
-    await workers[0]!.kill();
-    workers.push(await spawnWorkerProcess(harness, toolLog));
-    await waitForIdle(alice, chat.id);
-    const { messages } = await listMessages(alice, chat.id);
+    const chat = await createChat(crash.alice, { content: script({ steps: [{ text, chunks: 30, delayMs: 100 }] }) });
+    await waitForFirstDelta(crash.harness.pool, chat.id);
+    await crash.workers[0]!.kill();
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    await waitForIdle(crash.alice, chat.id);
+    const { messages } = await listMessages(crash.alice, chat.id);
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     expect(textOf(messages[1])).toBe(text);
-    const { rows } = await harness.pool.query(`SELECT count(*)::int AS count FROM chat_messages WHERE chat_id = $1 AND role = 'assistant'`, [chat.id]);
+    const { rows } = await crash.harness.pool.query(`SELECT count(*)::int AS count FROM chat_messages WHERE chat_id = $1 AND role = 'assistant'`, [chat.id]);
     expect(rows[0].count).toBe(1);
   });
 
   it('does not run a tool call again when its worker died during it', async () => {
-    const toolLog = path.join(scratch, 'mid-tool.log');
-    workers.push(await spawnWorkerProcess(harness, toolLog));
-    const chat = await createChat(alice, {
+    const toolLog = path.join(crash.scratch, 'mid-tool.log');
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    const chat = await createChat(crash.alice, {
       content: script({ steps: [{ text: 'adding', toolCalls: [{ name: 'add', args: { numbers: [20, 22], delay_ms: 4_000 } }] }, { text: 'after the crash' }] }),
     });
     await waitFor(async () => {
-      const { rows } = await harness.pool.query(`SELECT 1 FROM tool_call_ledger WHERE chat_id = $1 AND status = 'started'`, [chat.id]);
+      const { rows } = await crash.harness.pool.query(`SELECT 1 FROM tool_call_ledger WHERE chat_id = $1 AND status = 'started'`, [chat.id]);
       return rows.length > 0 ? true : undefined;
     }, 'the tool call to start');
-    await workers[0]!.kill();
-    workers.push(await spawnWorkerProcess(harness, toolLog));
-    await waitForIdle(alice, chat.id);
-    const { messages } = await listMessages(alice, chat.id);
+    await crash.workers[0]!.kill();
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    await waitForIdle(crash.alice, chat.id);
+    const { messages } = await listMessages(crash.alice, chat.id);
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
     // The interrupted call is reported to the model, not silently run a second time.
     expect(messages[2].content[0]).toMatchObject({ result: TOOL_CRASHED_TEXT, is_error: true });
@@ -80,20 +60,20 @@ describe('crash recovery across worker processes', () => {
   });
 
   it('runs a completed tool call exactly once when its worker dies right after it', async () => {
-    const toolLog = path.join(scratch, 'after-tool.log');
-    workers.push(await spawnWorkerProcess(harness, toolLog));
-    const chat = await createChat(alice, {
+    const toolLog = path.join(crash.scratch, 'after-tool.log');
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    const chat = await createChat(crash.alice, {
       content: script({ steps: [{ toolCalls: [{ name: 'add', args: { numbers: [1, 1], delay_ms: 300 } }] }, { text: 'two', chunks: 20, delayMs: 100 }] }),
     });
     // "Right after" means once the ledger holds the result: the tool's own log line comes first.
     await waitFor(async () => {
-      const { rows } = await harness.pool.query(`SELECT 1 FROM tool_call_ledger WHERE chat_id = $1 AND status = 'completed'`, [chat.id]);
+      const { rows } = await crash.harness.pool.query(`SELECT 1 FROM tool_call_ledger WHERE chat_id = $1 AND status = 'completed'`, [chat.id]);
       return rows.length > 0 ? true : undefined;
     }, 'the tool call to complete', 30_000);
-    await workers[0]!.kill();
-    workers.push(await spawnWorkerProcess(harness, toolLog));
-    await waitForIdle(alice, chat.id);
-    const { messages } = await listMessages(alice, chat.id);
+    await crash.workers[0]!.kill();
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    await waitForIdle(crash.alice, chat.id);
+    const { messages } = await listMessages(crash.alice, chat.id);
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
     expect(messages[2].content[0]).toMatchObject({ result: { sum: 2 }, is_error: false });
     expect(toolRuns(toolLog)).toHaveLength(1);

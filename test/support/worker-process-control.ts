@@ -1,8 +1,12 @@
 /** Starts and kills chat workers in child processes (see worker-process.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
-import { type Harness } from './harness.js';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { apiClient, type ApiClient } from './http.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
@@ -52,4 +56,34 @@ export async function spawnWorkerProcess(harness: Harness, toolLog: string, work
       await exited;
     },
   };
+}
+
+/** What a crash suite works with; filled in by its `beforeAll`. */
+export interface WorkerProcessSuite {
+  harness: Harness;
+  alice: ApiClient;
+  /** A directory of the suite's own (tool logs, workspace data). */
+  scratch: string;
+  /** Worker processes a test started; each is killed after the test. */
+  workers: WorkerProcess[];
+}
+
+/**
+ * Sets up a suite whose workers are child processes it starts and SIGKILLs: a harness with no
+ * in-process worker, alice's client, a scratch directory, and after each test no worker left.
+ */
+export function useWorkerProcessSuite(scratchPrefix: string): WorkerProcessSuite {
+  const suite = { workers: [] as WorkerProcess[] } as WorkerProcessSuite;
+  beforeAll(async () => {
+    suite.harness = await startHarness({ startWorker: false });
+    suite.alice = apiClient(suite.harness.apiUrl, suite.harness.alice.key);
+    suite.scratch = await mkdtemp(path.join(os.tmpdir(), scratchPrefix));
+  });
+  afterEach(async () => {
+    for (const worker of suite.workers.splice(0)) await worker.kill();
+  });
+  afterAll(async () => {
+    await suite.harness?.stop();
+  });
+  return suite;
 }
