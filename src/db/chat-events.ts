@@ -6,7 +6,7 @@
  * 8000-byte limit.
  */
 import { prepared, type Queryable } from './pool.js';
-import { WATCH_EVENTS_CHANNEL, type WatchAppend } from './watch-events.js';
+import { WATCH_EVENTS_CHANNEL, watchAppendSql, type WatchAppend } from './watch-events.js';
 
 export const CHAT_EVENTS_CHANNEL = 'chatd_chat_events';
 
@@ -33,19 +33,11 @@ export async function appendChatEvents(db: Queryable, chatId: string, events: Ne
   if (events.length === 0) return 0;
   const payloads = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
   const inline = Buffer.byteLength(payloads) < INLINE_NOTIFY_BYTES;
+  const watchSql = watchAppendSql({ owner: 6, chat: 1, kind: 7, payload: 8, channel: 9 });
   const watched =
     watch === undefined
       ? { ctes: '', select: '', parameters: [] }
-      : {
-          ctes: `, watch_allocated AS (
-               UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $6 RETURNING watch_seq
-             ), watch_inserted AS (
-               INSERT INTO chat_watch_events (owner_id, seq, chat_id, kind, payload)
-               SELECT $6, watch_allocated.watch_seq, $1, $7, $8::jsonb FROM watch_allocated RETURNING seq
-             )`,
-          select: `, (SELECT pg_notify($9, $6 || ':' || seq) FROM watch_inserted) AS watch_notified`,
-          parameters: [watch.ownerId, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL],
-        };
+      : { ctes: `, ${watchSql.ctes}`, select: `, ${watchSql.notify} AS watch_notified`, parameters: [watch.ownerId, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL] };
   const { rows } = await db.query<{ last_seq: number | null }>(
     prepared(
       watch === undefined ? 'append-chat-events' : 'append-chat-events-and-watch',

@@ -24,6 +24,24 @@ export function watchAppend(kind: WatchKind, chat: ChatRow): WatchAppend {
 }
 
 /**
+ * The SQL that appends a watch event and notifies for it, inside a statement of its own or of
+ * another write's: the CTEs, and a scalar expression that sends the NOTIFY. `$n` numbers of
+ * the owner, chat, kind, payload (jsonb) and channel parameters.
+ */
+export function watchAppendSql(parameter: { owner: number; chat: number; kind: number; payload: number; channel: number }): { ctes: string; notify: string } {
+  const { owner, chat, kind, payload, channel } = parameter;
+  return {
+    ctes: `watch_allocated AS (
+         UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $${owner} RETURNING watch_seq
+       ), watch_inserted AS (
+         INSERT INTO chat_watch_events (owner_id, seq, chat_id, kind, payload)
+         SELECT $${owner}, watch_allocated.watch_seq, $${chat}, $${kind}, $${payload}::jsonb FROM watch_allocated RETURNING seq
+       )`,
+    notify: `(SELECT pg_notify($${channel}, $${owner} || ':' || seq) FROM watch_inserted)`,
+  };
+}
+
+/**
  * Appends a watch event carrying the chat row as the transaction leaves it. Deferred to just
  * before COMMIT: the per-user sequence row is locked only from here to the commit, so one
  * user's many chats do not queue behind each other's whole transactions. `final`: the chat row
@@ -35,16 +53,8 @@ export async function appendWatchEvent(db: Queryable, chatId: string, kind: Watc
     const chat = final ?? (await db.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId])).rows[0];
     if (chat === undefined) return;
     const watch = watchAppend(kind, chat);
-    await db.query(
-    `WITH allocated AS (
-       UPDATE users SET watch_seq = watch_seq + 1 WHERE id = $1 RETURNING watch_seq
-     ), inserted AS (
-       INSERT INTO chat_watch_events (owner_id, seq, chat_id, kind, payload)
-       SELECT $1, allocated.watch_seq, $2, $3, $4::jsonb FROM allocated RETURNING seq
-     )
-     SELECT pg_notify($5, $1 || ':' || seq) FROM inserted`,
-      [watch.ownerId, chat.id, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL],
-    );
+    const sql = watchAppendSql({ owner: 1, chat: 2, kind: 3, payload: 4, channel: 5 });
+    await db.query(`WITH ${sql.ctes} SELECT ${sql.notify}`, [watch.ownerId, chat.id, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL]);
   });
 }
 
