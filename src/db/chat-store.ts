@@ -161,9 +161,7 @@ async function startTurnWhenClear(
       `WITH clear AS (
          SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $5)
            AND NOT EXISTS (
-             SELECT 1 FROM chat_messages WHERE chat_id = $1
-               AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $8), 0)
-               AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $2)
+             SELECT 1 FROM chat_messages WHERE ${rowsOfTurnOrLater({ previousUserKey: 8, turn: 2 })})
        ), inserted AS (
          INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, api_key_id)
          SELECT $1, 'user', $6::jsonb, $3, $5, 'both', $7 FROM clear
@@ -179,6 +177,17 @@ async function startTurnWhenClear(
   if (row === undefined) return undefined;
   const { started_message: started, ...chat } = row;
   return { message: { ...started, created_at: new Date(started.created_at) }, chat };
+}
+
+/**
+ * The chat's message rows of a turn or later (by key) written after the previous turn's user
+ * message: those only a discarded run can have written. `$1` is the chat id; the others are
+ * the `$n` numbers of the previous turn's user-message key and of the turn.
+ */
+function rowsOfTurnOrLater(parameter: { previousUserKey: number; turn: number }): string {
+  return `chat_id = $1
+    AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $${parameter.previousUserKey}), 0)
+    AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $${parameter.turn}`;
 }
 
 function turnKey(turn: number, suffix: string): string {
@@ -213,9 +222,7 @@ async function matchQueue(client: PoolClient, chatId: string, queuedIds: number[
 async function retireTurnsFrom(client: PoolClient, chatId: string, fromTurn: number, keepId: number | null): Promise<number | null> {
   const { rows } = await client.query<{ id: number }>(
     `UPDATE chat_messages SET deleted = true, idempotency_key = 'discarded:' || id || ':' || idempotency_key
-     WHERE chat_id = $1
-       AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $2), 0)
-       AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $3
+     WHERE ${rowsOfTurnOrLater({ previousUserKey: 2, turn: 3 })}
        AND id IS DISTINCT FROM $4::bigint
      RETURNING id`,
     [chatId, turnKey(fromTurn - 1, 'user'), fromTurn, keepId],
@@ -252,9 +259,7 @@ async function claimTurnUserMessage(
          AND content = $3::jsonb AND model_config_id IS NOT DISTINCT FROM $4::uuid AND api_key_id IS NOT DISTINCT FROM $5::uuid
      ), retired AS (
        UPDATE chat_messages SET deleted = true, idempotency_key = 'discarded:' || id || ':' || idempotency_key
-       WHERE chat_id = $1
-         AND id > COALESCE((SELECT id FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $6), 0)
-         AND (CASE WHEN idempotency_key ~ '^turn:[0-9]+:' THEN split_part(idempotency_key, ':', 2)::int END) >= $7
+       WHERE ${rowsOfTurnOrLater({ previousUserKey: 6, turn: 7 })}
          AND id IS DISTINCT FROM (SELECT id FROM kept)
        RETURNING id
      )
