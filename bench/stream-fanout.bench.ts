@@ -5,6 +5,7 @@
  * process's CPU time and memory, and the worker's CPU time, while it streams.
  * BENCH_SCENARIOS (e.g. `100x1,1x100`: chats x subscribers per chat) runs a subset. A `clock` model stamps each token with the
  * wall-clock time the activity received it; the client process subtracts on arrival.
+ * BENCH_PROFILE=<file> writes a CPU profile of this (the worker's) process over the last scenario's window.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import { resolveBuiltinModel } from '../src/llm/model-registry.js';
 import { BuiltinStreamModel, delay, usageOf } from '../src/llm/stream-model.js';
 import { createChatWorker } from '../src/main/worker.js';
 import { runBenchmark, startBenchEnvironment } from './bench-environment.js';
+import { profileWindow } from './cpu-profile.js';
 
 
 const TOKENS = Number(process.env.BENCH_STREAM_TOKENS ?? 50);
@@ -146,6 +148,8 @@ async function main(): Promise<void> {
       note('spawned clients');
       await connected;
       note('clients connected');
+      const profile = profileWindow();
+      await profile.start();
       const before = processUsage(api.pid!);
       const workerBefore = process.cpuUsage();
       const started = performance.now();
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       const after = processUsage(api.pid!);
       const workerCpu = process.cpuUsage(workerBefore);
+      await profile.stop();
       const subscribers = scenario.chats * scenario.perChat;
       const cpu = `${(((after.cpuSeconds - before.cpuSeconds) / seconds) * 100).toFixed(0)}%`;
       const workerCpuShare = `${(((workerCpu.user + workerCpu.system) / 1e6 / seconds) * 100).toFixed(0)}%`;

@@ -13,12 +13,14 @@
  *   message write done   the write's activity completed (in history)
  *   Update completed     the workflow answered the send's Update
  *   HTTP answer          the send's response arrived
+ * BENCH_PROFILE=<file> writes a CPU profile of this process (API and worker) over the sends.
  */
 import { randomUUID } from 'node:crypto';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { scriptMessage } from '../src/llm/script-model.js';
 import { chatViewQuery, chatWorkflowId } from '../src/workflows/definitions.js';
+import { profileWindow } from './cpu-profile.js';
 import { listenToChatEvents, percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 60);
@@ -65,6 +67,8 @@ async function main(): Promise<void> {
       await settle(chat.id);
     }
 
+    const profile = profileWindow();
+    await profile.start();
     const stages = new Map<string, number[]>();
     const record = (stage: string, value: number) => stages.set(stage, [...(stages.get(stage) ?? []), value]);
     for (let turn = 0; turn < TURNS; turn++) {
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
       record('HTTP answer', answered - started);
     }
 
+    await profile.stop();
     console.log(`\nSend → first token, stage by stage, over ${TURNS} sends to settled chats (ms from the send's start)`);
     for (const [stage, values] of stages) console.log(`  ${stage.padEnd(38)} p50 ${percentile(values, 0.5).toFixed(0).padStart(4)}   p90 ${percentile(values, 0.9).toFixed(0).padStart(4)}`);
     await chatd.stop();

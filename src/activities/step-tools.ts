@@ -3,7 +3,7 @@
  * provider-executed tools and the chat's client-executed tools, earlier kinds winning a name
  * collision), and what the workflow must do with each call the model made.
  */
-import { jsonSchema, tool, type ToolSet } from 'ai';
+import { jsonSchema, tool, type Tool, type ToolSet } from 'ai';
 import { z } from 'zod';
 import { type ChatMessagePart, type DynamicTool } from '../domain/chat.js';
 import { SPAWN_AGENT_TOOL_NAME } from '../domain/sub-agents.js';
@@ -13,13 +13,27 @@ import { type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ChatTool, type ToolRegistry } from '../tools/chat-tool.js';
 import { type LlmStepResult, type StepToolCall, type ToolCallDisposition } from './activity-types.js';
 
+/**
+ * A built-in as the model is offered it. Built-ins never change while the process runs, and
+ * converting a zod schema to JSON Schema costs about a millisecond for the whole set: too much
+ * to repeat on every step of every turn (a send's first token waits on its first step).
+ */
+const offeredBuiltins = new WeakMap<ChatTool, Tool>();
+
+function offeredBuiltin(builtin: ChatTool): Tool {
+  let offered = offeredBuiltins.get(builtin);
+  if (offered === undefined) {
+    // The model writes a tool's input, so it sees the input side of any transform.
+    offered = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
+    offeredBuiltins.set(builtin, offered);
+  }
+  return offered;
+}
+
 /** The offered tool set, in the order that decides name collisions. */
 export function buildToolSet(offer: { builtins: readonly ChatTool[]; mcp: readonly McpToolOffer[]; providerTools: ToolSet; dynamicTools: readonly DynamicTool[] }): ToolSet {
   const toolSet: ToolSet = {};
-  for (const builtin of offer.builtins) {
-    // The model writes a tool's input, so it sees the input side of any transform.
-    toolSet[builtin.name] = tool({ description: builtin.description, inputSchema: jsonSchema(z.toJSONSchema(builtin.inputSchema, { io: 'input' }) as never) });
-  }
+  for (const builtin of offer.builtins) toolSet[builtin.name] = offeredBuiltin(builtin);
   for (const mcp of offer.mcp) toolSet[mcp.name] = tool({ description: mcp.description, inputSchema: jsonSchema(mcp.inputSchema as never) });
   // Provider-executed tools (web search) come after chatd's own, which win a name collision.
   for (const [name, providerTool] of Object.entries(offer.providerTools)) toolSet[name] ??= providerTool;

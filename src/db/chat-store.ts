@@ -21,7 +21,7 @@ import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-c
 import { type CreateChatInput } from '../workflows/definitions.js';
 import { appendChatEvents, type NewChatEvent } from './chat-events.js';
 import { CHAT_COLUMNS, chatMessageFromRow, queuedMessageFromRow, type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
-import { prepared, type Pool, type PoolClient, withTransaction } from './pool.js';
+import { prepared, sqlLiteral, type Pool, type PoolClient, withTransaction } from './pool.js';
 import { appendWatchEvent, watchAppend } from './watch-events.js';
 
 function refuse(kind: ChatCommandErrorKind): never {
@@ -41,21 +41,21 @@ async function lockChat(client: PoolClient, chatId: string): Promise<LockedChat>
   return chat;
 }
 
+type LockedChatWithModel = LockedChat & { queued_count: number; model_config_id: string | null };
+
 /**
- * `lockChat` and `resolveModelConfigId` in one round trip, for the write a send's first token
- * waits on. `queued_count` lets it skip rewriting an empty queue mirror.
+ * `lockChat` and `resolveModelConfigId` in one statement, for the write a send's first token
+ * waits on; it opens the transaction (see `withTransaction`), so its values are literals.
+ * `queued_count` lets the write skip rewriting an empty queue mirror.
  */
-async function lockChatResolvingModel(client: PoolClient, chatId: string, requested: string | null): Promise<LockedChat & { queued_count: number; model_config_id: string }> {
-  const { rows } = await client.query<LockedChat & { queued_count: number; model_config_id: string | null }>(
-    prepared(
-      'lock-chat-resolving-model',
-      `SELECT c.turn_count, c.status, c.last_model_config_id, c.queued_count,
-         (SELECT m.id FROM model_configs m WHERE m.enabled AND (m.id = $2::uuid OR m.id = c.last_model_config_id OR m.is_default)
-          ORDER BY (m.id = $2::uuid) DESC NULLS LAST, (m.id = c.last_model_config_id) DESC NULLS LAST, m.is_default DESC LIMIT 1) AS model_config_id
-       FROM chats c WHERE c.id = $1 FOR UPDATE`,
-      [chatId, requested],
-    ),
-  );
+function lockChatResolvingModelSql(chatId: string, requested: string | null): string {
+  return `SELECT c.turn_count, c.status, c.last_model_config_id, c.queued_count,
+       (SELECT m.id FROM model_configs m WHERE m.enabled AND (m.id = ${sqlLiteral(requested)}::uuid OR m.id = c.last_model_config_id OR m.is_default)
+        ORDER BY (m.id = ${sqlLiteral(requested)}::uuid) DESC NULLS LAST, (m.id = c.last_model_config_id) DESC NULLS LAST, m.is_default DESC LIMIT 1) AS model_config_id
+     FROM chats c WHERE c.id = ${sqlLiteral(chatId)}::uuid FOR UPDATE`;
+}
+
+function lockedWithModel(rows: LockedChatWithModel[]): LockedChat & { queued_count: number; model_config_id: string } {
   const chat = rows[0];
   if (chat === undefined) refuse('ChatNotFound');
   const modelConfigId = chat.model_config_id;
@@ -343,8 +343,8 @@ export function createChatStore(pool: Pool) {
       apiKeyId?: string | null;
       planMode?: boolean;
     }): Promise<{ messageId: number; modelConfigId: string; planMode: boolean }> {
-      return withTransaction(pool, async (client) => {
-        const chat = await lockChatResolvingModel(client, input.chatId, input.modelConfigId);
+      return withTransaction<{ messageId: number; modelConfigId: string; planMode: boolean }, LockedChatWithModel>(pool, async (client, locked) => {
+        const chat = lockedWithModel(locked);
         const modelConfigId = chat.model_config_id;
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
         const message = { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null };
@@ -364,7 +364,7 @@ export function createChatStore(pool: Pool) {
         if (chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
         await appendChatEvents(client, input.chatId, events);
         return { messageId: claim.message.id, modelConfigId, planMode: running.plan_mode };
-      });
+      }, lockChatResolvingModelSql(input.chatId, input.modelConfigId));
     },
 
     /**

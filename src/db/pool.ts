@@ -53,14 +53,30 @@ export async function runBeforeCommit(db: Queryable, write: () => Promise<void>)
   else hooks.push(write);
 }
 
-/** Runs `work` in a transaction, committing on success and rolling back on any error. */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in a transaction, committing on success and rolling back on any error.
+ * `opening`: the transaction's first statement, sent in the same round trip as BEGIN (a round
+ * trip a write that a send's first token waits on cannot spare); its rows go to `work`. It
+ * goes over the simple query protocol, which takes several statements but no parameters, so
+ * its values must be inlined with `sqlLiteral`.
+ */
+export async function withTransaction<T, Opening extends pg.QueryResultRow = never>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, openingRows: Opening[]) => Promise<T>,
+  opening?: string,
+): Promise<T> {
   const client = await pool.connect();
   const hooks: Array<() => Promise<void>> = [];
   commitHooks.set(client, hooks);
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
+    let openingRows: Opening[] = [];
+    if (opening === undefined) await client.query('BEGIN');
+    else {
+      // Several statements answer with one result each: BEGIN's, then the opening statement's.
+      const results = (await client.query<Opening>(`BEGIN; ${opening}`)) as unknown as Array<pg.QueryResult<Opening>>;
+      openingRows = results[1]!.rows;
+    }
+    const result = await work(client, openingRows);
     for (const hook of hooks) await hook();
     await client.query('COMMIT');
     return result;
@@ -71,4 +87,9 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     commitHooks.delete(client);
     client.release();
   }
+}
+
+/** A value as an SQL literal, for statements that cannot take parameters (see `withTransaction`). */
+export function sqlLiteral(value: string | null): string {
+  return value === null ? 'NULL' : pg.escapeLiteral(value);
 }
