@@ -156,14 +156,18 @@ export function createLlmStepActivity(dependencies: LlmStepDependencies) {
   let speculating = 0;
   const runStep = createStepRunner(dependencies);
   return async function llmStep(input: LlmStepInput): Promise<LlmStepResult> {
+    const context = Context.current();
+    // Heartbeats from the very start: under a burst of sends the reads before the model call
+    // can take longer than the heartbeat timeout, which would end a healthy attempt.
+    const heartbeat = setInterval(() => context.heartbeat({ step: input.step }), dependencies.heartbeatIntervalMs ?? 500);
     // Retries read the written turn; so does a first step past the cap.
-    const speculate = input.turnStart !== undefined && Context.current().info.attempt === 1 && speculating < MAX_CONCURRENT_SPECULATION;
-    if (!speculate) return runStep(input, false);
-    speculating++;
+    const speculate = input.turnStart !== undefined && context.info.attempt === 1 && speculating < MAX_CONCURRENT_SPECULATION;
+    if (speculate) speculating++;
     try {
-      return await runStep(input, true);
+      return await runStep(input, speculate);
     } finally {
-      speculating--;
+      clearInterval(heartbeat);
+      if (speculate) speculating--;
     }
   };
 }
@@ -246,7 +250,6 @@ function createStepRunner(dependencies: LlmStepDependencies) {
       ));
     const publisher = turnStart === undefined ? dependencies.createPartPublisher(input.chatId) : gatedPublisher(dependencies.createPartPublisher(input.chatId), confirmTurn);
     const content = new StepContent();
-    const heartbeat = setInterval(() => context.heartbeat({ step: input.step }), dependencies.heartbeatIntervalMs ?? 500);
     let usage: Usage | null = null;
     let finishReason = 'stop';
     const attempt = context.info.attempt;
@@ -304,9 +307,12 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     } catch (error) {
       await publisher.flush().catch(() => undefined);
       if (context.cancellationSignal.aborted) {
-        // Interrupted: keep what the user already saw. The write is fenced, so an edit wins.
+        // Interrupted by the workflow: keep what the user already saw (the write is fenced, so an
+        // edit wins). Cancelled for any other reason (the attempt timed out, the worker is
+        // shutting down), the attempt is over and its retry redoes the step: its partial output
+        // stored under the step's key would pass for the finished step.
         const partial = content.partial();
-        if (partial.length > 0) await persist(partial);
+        if (context.cancellationDetails?.cancelRequested === true && partial.length > 0) await persist(partial);
         throw new CancelledFailure('interrupted');
       }
       // A speculative step whose turn never started as assumed reports that, not its model's error.
@@ -333,7 +339,6 @@ function createStepRunner(dependencies: LlmStepDependencies) {
       throw failure({ ...chatError, retryable: false }, cause);
     } finally {
       clearTimeout(startupTimer);
-      clearInterval(heartbeat);
     }
 
     /** Reads one model stream into the step's content, publishing parts as they arrive. */

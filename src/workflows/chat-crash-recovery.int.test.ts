@@ -38,6 +38,24 @@ describe('crash recovery across worker processes', () => {
     expect(rows[0].count).toBe(1);
   });
 
+  it('keeps a step whole when its worker shuts down in the middle of it: the cut-short attempt stores nothing', async () => {
+    const toolLog = path.join(crash.scratch, 'shutdown.log');
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    const text = 'streamed slowly enough for its worker to shut down in the middle of it';
+    const chat = await createChat(crash.alice, { content: script({ steps: [{ text, chunks: 30, delayMs: 100 }] }) });
+    await waitForFirstDelta(crash.harness.pool, chat.id);
+    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
+    // A graceful shutdown with no grace period cancels the step; the other worker redoes it.
+    crash.workers[0]!.child.kill('SIGTERM');
+    await waitForIdle(crash.alice, chat.id);
+    const { messages } = await listMessages(crash.alice, chat.id);
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+    expect(textOf(messages[1])).toBe(text);
+    // Subscribers were told to drop the cut-short attempt's parts before the retry's.
+    const { rows } = await crash.harness.pool.query(`SELECT type FROM chat_events WHERE chat_id = $1 AND type <> 'message_part' ORDER BY seq`, [chat.id]);
+    expect(rows.map((row) => row.type)).toEqual(['status', 'message', 'retry', 'message', 'status']);
+  });
+
   it('does not run a tool call again when its worker died during it', async () => {
     const toolLog = path.join(crash.scratch, 'mid-tool.log');
     crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
