@@ -16,7 +16,8 @@ import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { startApiServer } from '../src/main/api.js';
 import { createChatWorker } from '../src/main/worker.js';
-import { createPool, createStreamPool, type Pool } from '../src/db/pool.js';
+import { ThreadedStreamWriter } from '../src/activities/threaded-stream-writer.js';
+import { createPool, type Pool } from '../src/db/pool.js';
 import { createApiKey, ensureUser } from '../src/db/users.js';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import { findFreePort } from '../src/dev/process-tree.js';
@@ -28,8 +29,8 @@ export interface BenchEnvironment {
   temporalAddress: string;
   databaseUrl: string;
   pool: Pool;
-  /** A worker's second pool, for streamed parts, as `chatd worker` makes one. */
-  streamPool: Pool;
+  /** The worker's stream writer, on its own thread and connections, as `chatd worker` makes it. */
+  streamWriter: ThreadedStreamWriter;
   bundlePath: string;
   scratch: string;
   apiKey: string;
@@ -52,7 +53,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   });
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port: await findFreePort(), passwordFile: path.join(scratch, 'pg-password'), disposable: true });
   const pool = createPool(postgres.url, { max: 20 });
-  const streamPool = createStreamPool(postgres.url);
+  const streamWriter = new ThreadedStreamWriter(postgres.url);
   await migrate(pool);
   const user = await ensureUser(pool, 'bench', false);
   const apiKey = await createApiKey(pool, user.id);
@@ -64,7 +65,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     temporalAddress: temporal.address,
     databaseUrl: postgres.url,
     pool,
-    streamPool,
+    streamWriter,
     bundlePath,
     scratch,
     apiKey,
@@ -72,7 +73,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     async stop() {
       for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
       await pool.end().catch(() => undefined);
-      await streamPool.end().catch(() => undefined);
+      await streamWriter.close().catch(() => undefined);
       await temporal.teardown();
       await postgres.stop();
       await rm(scratch, { recursive: true, force: true });
@@ -94,7 +95,7 @@ export async function startInProcessChatd(bench: BenchEnvironment, taskQueue: st
     address: bench.temporalAddress,
     namespace: 'default',
     taskQueue,
-    activityDependencies: { pool: bench.pool, streamPool: bench.streamPool },
+    activityDependencies: { pool: bench.pool, streamWriter: bench.streamWriter },
     workflowBundle: { codePath: bench.bundlePath },
   });
   const workerRun = worker.run();

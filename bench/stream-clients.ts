@@ -6,6 +6,8 @@
  * EXPECTED_TOKENS (per chat). Prints "connected" when every stream is open, then one JSON line
  * of latencies when every subscriber has seen every token.
  */
+import http from 'node:http';
+
 const apiUrl = process.env.API_URL!;
 const key = process.env.API_KEY!;
 const chatIds = process.env.CHAT_IDS!.split(',');
@@ -24,40 +26,54 @@ setInterval(() => {
   process.stderr.write(`clients: ${finished}/${total} finished; unfinished have seen ${[...new Set(unfinished)].slice(0, 10).join(',')} tokens\n`);
 }, 10_000).unref();
 
-async function subscribe(chatId: string): Promise<void> {
-  const response = await fetch(`${apiUrl}/api/v1/chats/${chatId}/stream`, { headers: { authorization: `Bearer ${key}` } });
-  if (response.status !== 200 || response.body === null) throw new Error(`stream answered ${response.status}`);
-  open++;
-  if (open === total) process.stdout.write('connected\n');
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  let seen = 0;
-  const index = progress.push(0) - 1;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    const arrived = now();
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block.split('\n').find((line) => line.startsWith('data: '));
-      if (data === undefined || !block.includes('event: message_part')) continue;
-      const part = (JSON.parse(data.slice(6)) as { part: { type: string; text?: string } }).part;
-      if (part.type !== 'text' || part.text === undefined) continue;
-      // Batched deltas may hold several stamped tokens: "<stamp>;<stamp>;…"
-      for (const stamp of part.text.split(';')) {
-        if (stamp === '') continue;
-        latencies.push(arrived - Number(stamp));
-        seen++;
-        progress[index] = seen;
+/**
+ * One subscriber over node:http, its arrival time taken as each chunk comes off the socket.
+ * Web streams (fetch) cost this process enough per event that with 100 subscribers its own
+ * delays showed in the tail of the figures; chatd's latency is what is measured here.
+ */
+function subscribe(chatId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${apiUrl}/api/v1/chats/${chatId}/stream`, { headers: { authorization: `Bearer ${key}` }, agent: false }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`stream answered ${response.statusCode}`));
+        return;
       }
-    }
-    if (seen >= expected) break;
-  }
-  await reader.cancel().catch(() => undefined);
-  finished++;
+      open++;
+      if (open === total) process.stdout.write('connected\n');
+      response.setEncoding('utf8');
+      let buffer = '';
+      let seen = 0;
+      const index = progress.push(0) - 1;
+      response.on('data', (chunk: string) => {
+        const arrived = now();
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (!block.includes('event: message_part')) continue;
+          const data = block.split('\n').find((line) => line.startsWith('data: '));
+          if (data === undefined) continue;
+          const part = (JSON.parse(data.slice(6)) as { part: { type: string; text?: string } }).part;
+          if (part.type !== 'text' || part.text === undefined) continue;
+          // Batched deltas may hold several stamped tokens: "<stamp>;<stamp>;…"
+          for (const stamp of part.text.split(';')) {
+            if (stamp === '') continue;
+            latencies.push(arrived - Number(stamp));
+            seen++;
+            progress[index] = seen;
+          }
+        }
+        if (seen >= expected) {
+          finished++;
+          response.destroy();
+          resolve();
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 await Promise.all(chatIds.flatMap((chatId) => Array.from({ length: perChat }, () => subscribe(chatId))));

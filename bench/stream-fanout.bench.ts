@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       address: bench.temporalAddress,
       namespace: 'default',
       taskQueue,
-      activityDependencies: { pool, streamPool: bench.streamPool, resolveModel: (config) => (config.provider === 'clock' ? new ClockModel() : resolveBuiltinModel(config)) },
+      activityDependencies: { pool, streamWriter: bench.streamWriter, resolveModel: (config) => (config.provider === 'clock' ? new ClockModel() : resolveBuiltinModel(config)) },
       workflowBundle: { codePath: bundlePath },
     });
     const workerRun = worker.run();

@@ -20,7 +20,7 @@ import { createTitleActivities } from './chat-titles.activity.js';
 import { createCompactionActivity } from './compaction.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { LocalTurnStarts } from './local-turn-starts.js';
-import { StreamWriter } from './part-publisher.js';
+import { StreamWriter, type PartPublisherFactory } from './part-publisher.js';
 import { createRunToolActivity } from './run-tool.activity.js';
 
 export interface ActivityDependencies {
@@ -28,11 +28,12 @@ export interface ActivityDependencies {
   /** Opens provider API keys sealed by the admin API; without it only keyless providers work. */
   secretBox?: KeyOpener;
   /**
-   * Connections for streamed message parts only (defaults to `pool`). Separate so a token
-   * never waits behind chat transactions for a connection: under load those hold theirs for
-   * several round trips, and a shared pool made token latency grow with the number of chats.
+   * Writes streamed message parts (default: a `StreamWriter` on `pool`, in this thread). The
+   * worker commands give it a thread and connections of its own (`ThreadedStreamWriter`): a
+   * token then never waits behind chat transactions for a connection, nor for a busy main
+   * thread to read its write's answer.
    */
-  streamPool?: Pool;
+  streamWriter?: PartPublisherFactory;
   resolveModel?: ModelResolver;
   /** How long a model may take to send its first chunk (default 60 s); tests shorten it. */
   startupTimeoutMs?: number;
@@ -51,7 +52,7 @@ export interface ActivityDependencies {
 export function createActivities(dependencies: ActivityDependencies) {
   const store = createChatStore(dependencies.pool);
   const reads = createChatReads(dependencies.pool);
-  const streamWriter = new StreamWriter(dependencies.streamPool ?? dependencies.pool);
+  const streamWriter = dependencies.streamWriter ?? new StreamWriter(dependencies.pool);
   const resolveModel = dependencies.resolveModel ?? createModelResolver(dependencies.secretBox);
   const createPartPublisher = (chatId: string) => streamWriter.publisherFor(chatId);
   const localTurnStarts = new LocalTurnStarts();

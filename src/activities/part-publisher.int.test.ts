@@ -6,7 +6,8 @@ import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { ensureUser } from '../db/users.js';
 import { createTestDatabase } from '../../test/support/harness.js';
-import { StreamWriter } from './part-publisher.js';
+import { StreamWriter, type PartPublisherFactory } from './part-publisher.js';
+import { ThreadedStreamWriter } from './threaded-stream-writer.js';
 
 let pool: Pool;
 let databaseUrl: string;
@@ -32,13 +33,28 @@ beforeAll(async () => {
   ownerId = (await ensureUser(pool, 'writer-test', false)).id;
 });
 
+const threadedWriters: ThreadedStreamWriter[] = [];
+
 afterAll(async () => {
+  await Promise.all(threadedWriters.map((writer) => writer.close()));
   await pool.end();
 });
 
-describe('the stream writer', () => {
+const implementations: Array<[string, () => PartPublisherFactory]> = [
+  ['in the calling thread', () => new StreamWriter(pool)],
+  [
+    'on a thread of its own',
+    () => {
+      const writer = new ThreadedStreamWriter(databaseUrl);
+      threadedWriters.push(writer);
+      return writer;
+    },
+  ],
+];
+
+describe.each(implementations)('the stream writer %s', (_name, createWriter) => {
   it('writes the parts of many chats in order, each chat gap-free from seq 1', async () => {
-    const writer = new StreamWriter(pool);
+    const writer = createWriter();
     const chats = await Promise.all(Array.from({ length: 30 }, newChat));
     const publishers = chats.map((chatId) => writer.publisherFor(chatId));
     for (let index = 0; index < 20; index++) {
@@ -55,7 +71,7 @@ describe('the stream writer', () => {
   });
 
   it('announces each chat with its own notification carrying that chat’s events', async () => {
-    const writer = new StreamWriter(pool);
+    const writer = createWriter();
     const [first, second] = [await newChat(), await newChat()];
     const listener = new pg.Client({ connectionString: databaseUrl });
     await listener.connect();
@@ -76,7 +92,7 @@ describe('the stream writer', () => {
   });
 
   it('does not hold other chats behind a chat whose row a transaction has locked', async () => {
-    const writer = new StreamWriter(pool);
+    const writer = createWriter();
     const [locked, free] = [await newChat(), await newChat()];
     const blocker = await pool.connect();
     await blocker.query('BEGIN');
@@ -96,7 +112,7 @@ describe('the stream writer', () => {
   });
 
   it('fails only the chat whose write failed', async () => {
-    const writer = new StreamWriter(pool);
+    const writer = createWriter();
     const missing = randomUUID();
     const present = await newChat();
     writer.publisherFor(missing).publish(text('lost'));
@@ -106,5 +122,31 @@ describe('the stream writer', () => {
     expect(await textOf(present)).toBe('kept');
     // A later attempt on the failed chat starts clean rather than inheriting the failure.
     await expect(writer.publisherFor(missing).flush()).resolves.toBeUndefined();
+  });
+});
+
+describe('the stream writer on a thread of its own', () => {
+  it('fails the flush of parts its thread lost, and writes later parts on a new thread', async () => {
+    const writer = new ThreadedStreamWriter(databaseUrl);
+    threadedWriters.push(writer);
+    const chatId = await newChat();
+    const publisher = writer.publisherFor(chatId);
+    publisher.publish(text('kept,'));
+    await publisher.flush();
+    // The thread dies (as on a fatal error) with a part it may not have written.
+    publisher.publish(text('maybe lost,'));
+    await (writer as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread.worker.terminate();
+    await expect(publisher.flush()).rejects.toThrow(/lost|stopped/);
+    publisher.publish(text('after'));
+    await publisher.flush();
+    expect(await textOf(chatId)).toMatch(/^kept,(maybe lost,)?after$/);
+  });
+
+  it('lets a closed writer finish what it was given', async () => {
+    const writer = new ThreadedStreamWriter(databaseUrl);
+    const chatId = await newChat();
+    writer.publisherFor(chatId).publish(text('written before close'));
+    await writer.close();
+    expect(await textOf(chatId)).toBe('written before close');
   });
 });

@@ -25,6 +25,11 @@ export interface PartPublisher {
   flush(): Promise<void>;
 }
 
+/** Hands out each chat's publisher: a `StreamWriter`, or one on its own thread (`ThreadedStreamWriter`). */
+export interface PartPublisherFactory {
+  publisherFor(chatId: string): PartPublisher;
+}
+
 /** Batch statements in flight at once; each holds one connection. */
 const CONCURRENT_BATCHES = 4;
 /**
@@ -42,7 +47,7 @@ interface ChatStream {
   idle: Array<() => void>;
 }
 
-export class StreamWriter {
+export class StreamWriter implements PartPublisherFactory {
   private readonly chats = new Map<string, ChatStream>();
   private batchesInFlight = 0;
 

@@ -12,7 +12,8 @@ import { runAgent } from '../agent/agent-main.js';
 import { loadConfig, dataDirectory, ConfigError, type Config } from '../config/config.js';
 import { createChatReads } from '../db/chat-reads.js';
 import { migrate } from '../db/migrate.js';
-import { createPool, createStreamPool, type Pool } from '../db/pool.js';
+import { createPool, type Pool } from '../db/pool.js';
+import { ThreadedStreamWriter } from '../activities/threaded-stream-writer.js';
 import { createApiKey, ensureUser } from '../db/users.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../dev/embedded-postgres.js';
 import { findTemporalCli } from '../dev/temporal-cli.js';
@@ -115,21 +116,21 @@ async function runApi(config: Config, logger: Logger): Promise<void> {
 
 async function runWorker(config: Config, logger: Logger): Promise<void> {
   const pool = createPool(requireDatabaseUrl(config), { max: 20 });
-  const streamPool = createStreamPool(requireDatabaseUrl(config));
+  const streamWriter = new ThreadedStreamWriter(requireDatabaseUrl(config));
   const secrets = secretBoxOption(config.CHATD_SECRET_KEY);
   const templates = loadWorkspaceTemplates(config.CHATD_TEMPLATES_FILE);
   const { worker, connection } = await createChatWorker({
     address: config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activityDependencies: { pool, streamPool, ...secrets, ...createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
+    activityDependencies: { pool, streamWriter, ...secrets, ...createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
     shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'chatd worker running');
   await worker.run();
   await connection.close();
+  await streamWriter.close();
   await pool.end();
-  await streamPool.end();
 }
 
 async function runMigrate(config: Config, logger: Logger): Promise<void> {
@@ -182,8 +183,8 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
     }
     const pool = createPool(databaseUrl, { max: 20 });
     stops.push(() => pool.end());
-    const streamPool = createStreamPool(databaseUrl);
-    stops.push(() => streamPool.end());
+    const streamWriter = new ThreadedStreamWriter(databaseUrl);
+    stops.push(() => streamWriter.close());
     await migrate(pool);
     await ensureDevelopmentModels(pool);
     const apiKey = await ensureDevelopmentApiKey(pool, dataDir);
@@ -197,7 +198,7 @@ async function runStart(config: Config, logger: Logger): Promise<void> {
       address: temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activityDependencies: { pool, streamPool, ...secrets, ...createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
+      activityDependencies: { pool, streamWriter, ...secrets, ...createChatTools({ pool, config, templates, secretBox: secrets.secretBox, logger }) },
       shutdownGraceSeconds: config.CHATD_WORKER_SHUTDOWN_GRACE_SECONDS,
     });
     const workerDone = worker.run();

@@ -6,7 +6,8 @@
  * `plain` as JSON in WORKSPACE_TEMPLATES). Prints "worker ready" once polling.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createPool, createStreamPool } from '../../src/db/pool.js';
+import { ThreadedStreamWriter } from '../../src/activities/threaded-stream-writer.js';
+import { createPool } from '../../src/db/pool.js';
 import { createChatWorker } from '../../src/main/worker.js';
 import { ChatMcpTools } from '../../src/mcp/chat-mcp-tools.js';
 import { WorkspaceMcpCatalogue } from '../../src/mcp/workspace-mcp-catalogue.js';
@@ -45,8 +46,8 @@ const { worker } = await createChatWorker({
   taskQueue: required('TASK_QUEUE'),
   activityDependencies: {
     pool,
-    // As `chatd worker` does: streamed parts get connections of their own.
-    streamPool: createStreamPool(required('DATABASE_URL')),
+    // As `chatd worker` does: streamed parts get a thread and connections of their own.
+    streamWriter: new ThreadedStreamWriter(required('DATABASE_URL')),
     tools: new ToolRegistry([...createTestTools({ logFile: required('TOOL_LOG') }), ...workspaceTools]),
     ...(workspaces === undefined ? {} : { mcp: new ChatMcpTools({ pool, workspace: new WorkspaceMcpCatalogue(workspaces) }) }),
   },
