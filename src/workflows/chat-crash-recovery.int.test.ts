@@ -22,12 +22,19 @@ function toolRuns(logFile: string): Array<{ tool: string; toolCallId: string }> 
 describe('crash recovery across worker processes', () => {
   const crash = useWorkerProcessSuite('chatd-crash-');
 
-  it('resumes a turn killed mid-stream on another worker, persisting the step once', async () => {
-    const toolLog = path.join(crash.scratch, 'stream.log');
+  /** Starts a worker and a chat streaming `text` slowly on it (about 3 s); resolves at its first part. */
+  async function slowStreamOnNewWorker(logName: string, text: string): Promise<{ chatId: string; toolLog: string }> {
+    const toolLog = path.join(crash.scratch, logName);
     crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
-    const text = 'streamed slowly enough to be killed in the middle of it';
     const chat = await createChat(crash.alice, { content: script({ steps: [{ text, chunks: 30, delayMs: 100 }] }) });
     await waitForFirstDelta(crash.harness.pool, chat.id);
+    return { chatId: chat.id, toolLog };
+  }
+
+  it('resumes a turn killed mid-stream on another worker, persisting the step once', async () => {
+    const text = 'streamed slowly enough to be killed in the middle of it';
+    const { chatId, toolLog } = await slowStreamOnNewWorker('stream.log', text);
+    const chat = { id: chatId };
     await crash.workers[0]!.kill();
     crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
     await waitForIdle(crash.alice, chat.id);
@@ -39,11 +46,9 @@ describe('crash recovery across worker processes', () => {
   });
 
   it('keeps a step whole when its worker shuts down in the middle of it: the cut-short attempt stores nothing', async () => {
-    const toolLog = path.join(crash.scratch, 'shutdown.log');
-    crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
     const text = 'streamed slowly enough for its worker to shut down in the middle of it';
-    const chat = await createChat(crash.alice, { content: script({ steps: [{ text, chunks: 30, delayMs: 100 }] }) });
-    await waitForFirstDelta(crash.harness.pool, chat.id);
+    const { chatId, toolLog } = await slowStreamOnNewWorker('shutdown.log', text);
+    const chat = { id: chatId };
     crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
     // A graceful shutdown with no grace period cancels the step; the other worker redoes it.
     crash.workers[0]!.child.kill('SIGTERM');
