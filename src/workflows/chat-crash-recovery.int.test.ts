@@ -22,11 +22,11 @@ function toolRuns(logFile: string): Array<{ tool: string; toolCallId: string }> 
 describe('crash recovery across worker processes', () => {
   const crash = useWorkerProcessSuite('chatd-crash-');
 
-  /** Starts a worker and a chat streaming `text` slowly on it (about 3 s); resolves at its first part. */
-  async function slowStreamOnNewWorker(logName: string, text: string): Promise<{ chatId: string; toolLog: string }> {
+  /** Starts a worker and a chat streaming `text` slowly on it (30 chunks); resolves at its first part. */
+  async function slowStreamOnNewWorker(logName: string, text: string, chunkDelayMs = 100): Promise<{ chatId: string; toolLog: string }> {
     const toolLog = path.join(crash.scratch, logName);
     crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
-    const chat = await createChat(crash.alice, { content: script({ steps: [{ text, chunks: 30, delayMs: 100 }] }) });
+    const chat = await createChat(crash.alice, { content: script({ steps: [{ text, chunks: 30, delayMs: chunkDelayMs }] }) });
     await waitForFirstDelta(crash.harness.pool, chat.id);
     return { chatId: chat.id, toolLog };
   }
@@ -47,7 +47,8 @@ describe('crash recovery across worker processes', () => {
 
   it('keeps a step whole when its worker shuts down in the middle of it: the cut-short attempt stores nothing', async () => {
     const text = 'streamed slowly enough for its worker to shut down in the middle of it';
-    const { chatId, toolLog } = await slowStreamOnNewWorker('shutdown.log', text);
+    // 9 s of streaming: still mid-stream once the second worker has started, even on a loaded machine.
+    const { chatId, toolLog } = await slowStreamOnNewWorker('shutdown.log', text, 300);
     const chat = { id: chatId };
     crash.workers.push(await spawnWorkerProcess(crash.harness, toolLog));
     // A graceful shutdown with no grace period cancels the step; the other worker redoes it.
@@ -56,7 +57,8 @@ describe('crash recovery across worker processes', () => {
     const { messages } = await listMessages(crash.alice, chat.id);
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     expect(textOf(messages[1])).toBe(text);
-    // Subscribers were told to drop the cut-short attempt's parts before the retry's.
+    // The step was cut short and redone (a retry), and subscribers were told to drop the
+    // cut-short attempt's parts before the retry's.
     const { rows } = await crash.harness.pool.query(`SELECT type FROM chat_events WHERE chat_id = $1 AND type <> 'message_part' ORDER BY seq`, [chat.id]);
     expect(rows.map((row) => row.type)).toEqual(['status', 'message', 'retry', 'message', 'status']);
   });
