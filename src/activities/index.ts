@@ -21,6 +21,7 @@ import { createCompactionActivity } from './compaction.activity.js';
 import { createLlmStepActivity } from './llm-step.activity.js';
 import { LocalTurnStarts } from './local-turn-starts.js';
 import { StreamWriter, type PartPublisherFactory } from './part-publisher.js';
+import { type StreamFence } from '../db/chat-events.js';
 import { createRunToolActivity } from './run-tool.activity.js';
 
 export interface ActivityDependencies {
@@ -54,7 +55,7 @@ export function createActivities(dependencies: ActivityDependencies) {
   const reads = createChatReads(dependencies.pool);
   const streamWriter = dependencies.streamWriter ?? new StreamWriter(dependencies.pool);
   const resolveModel = dependencies.resolveModel ?? createModelResolver(dependencies.secretBox);
-  const createPartPublisher = (chatId: string) => streamWriter.publisherFor(chatId);
+  const createPartPublisher = (chatId: string, fence?: StreamFence) => streamWriter.publisherFor(chatId, fence);
   const localTurnStarts = new LocalTurnStarts();
   // Built-ins come first, so a configured tool of the same name replaces one.
   const advisor = createAdvisorTool({ pool: dependencies.pool, resolveModel, createPartPublisher });

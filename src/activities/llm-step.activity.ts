@@ -10,7 +10,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { streamText } from 'ai';
 import { z } from 'zod';
 import { DynamicTool, type ChatError, type ChatMessagePart, type Usage } from '../domain/chat.js';
-import { appendChatEvents, hasRetryEventForAttempt } from '../db/chat-events.js';
+import { advanceStreamFence, appendChatEvents, hasRetryEventForAttempt, type StreamFence } from '../db/chat-events.js';
+import { withTransaction } from '../db/pool.js';
 import { type ChatReads } from '../db/chat-reads.js';
 import { type Pool } from '../db/pool.js';
 import { type ChatStore } from '../db/chat-store.js';
@@ -44,7 +45,8 @@ export interface LlmStepDependencies {
   tools: ToolRegistry;
   /** The chat's MCP tools (workspace and remote servers), discovered before every step. */
   mcp?: ChatMcpTools;
-  createPartPublisher: (chatId: string) => PartPublisher;
+  /** `fence`: the step's attempt; its parts are dropped once a newer attempt is announced. */
+  createPartPublisher: (chatId: string, fence?: StreamFence) => PartPublisher;
   /** Wakes a first step when the send's write commits; without it the step polls. */
   waker?: ChatEventWaker;
   /** The sends' writes on this worker, which a first step on the same worker waits on directly. */
@@ -124,25 +126,32 @@ function failure(error: ChatError, cause?: unknown): ApplicationFailure {
 }
 
 
+/**
+ * Announces attempt `retry.attempt` of a step: subscribers drop the earlier attempts' parts, and
+ * the stream fence refuses any part an earlier attempt still sends (a stalled worker's).
+ */
 async function publishRetry(
   pool: Pool,
   chatId: string,
+  step: { turn: number; step: number },
   retry: { attempt: number; delayMs: number; error: string; kind: ChatError['kind']; provider?: string; statusCode?: number },
 ): Promise<void> {
-  await appendChatEvents(pool, chatId, [
-    {
-      type: 'retry',
-      payload: {
-        attempt: retry.attempt,
-        delay_ms: retry.delayMs,
-        error: retry.error,
-        kind: retry.kind,
-        ...(retry.provider === undefined ? {} : { provider: retry.provider }),
-        ...(retry.statusCode === undefined ? {} : { status_code: retry.statusCode }),
-        retrying_at: new Date(Date.now() + retry.delayMs).toISOString(),
-      },
+  const event = {
+    type: 'retry',
+    payload: {
+      attempt: retry.attempt,
+      delay_ms: retry.delayMs,
+      error: retry.error,
+      kind: retry.kind,
+      ...(retry.provider === undefined ? {} : { provider: retry.provider }),
+      ...(retry.statusCode === undefined ? {} : { status_code: retry.statusCode }),
+      retrying_at: new Date(Date.now() + retry.delayMs).toISOString(),
     },
-  ]);
+  };
+  await withTransaction(pool, async (client) => {
+    await advanceStreamFence(client, chatId, { ...step, attempt: retry.attempt });
+    await appendChatEvents(client, chatId, [event]);
+  });
 }
 
 /**
@@ -248,7 +257,8 @@ function createStepRunner(dependencies: LlmStepDependencies) {
       (turnConfirmed ??= untilTurnStarts(input.turn, readTurn, heartbeatNow, context.cancellationSignal, nextChange).then((started) =>
         confirmSpeculation(started, input.turn, { modelConfigId: modelConfig.id, planMode: role.planMode }),
       ));
-    const publisher = turnStart === undefined ? dependencies.createPartPublisher(input.chatId) : gatedPublisher(dependencies.createPartPublisher(input.chatId), confirmTurn);
+    const fence: StreamFence = { turn: input.turn, step: input.step, attempt: context.info.attempt };
+    const publisher = turnStart === undefined ? dependencies.createPartPublisher(input.chatId, fence) : gatedPublisher(dependencies.createPartPublisher(input.chatId, fence), confirmTurn);
     const content = new StepContent();
     let usage: Usage | null = null;
     let finishReason = 'stop';
@@ -256,7 +266,7 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     const toolNames = new Map<string, string>();
     // A previous attempt died without announcing this one (a worker crash): withdraw its parts.
     if (attempt > 1 && !(await hasRetryEventForAttempt(dependencies.pool, input.chatId, attempt))) {
-      await publishRetry(dependencies.pool, input.chatId, { attempt, delayMs: 0, error: 'The previous attempt stopped before it finished.', kind: 'timeout' });
+      await publishRetry(dependencies.pool, input.chatId, input, { attempt, delayMs: 0, error: 'The previous attempt stopped before it finished.', kind: 'timeout' });
     }
 
     const sections = await readingSections;
@@ -326,7 +336,7 @@ function createStepRunner(dependencies: LlmStepDependencies) {
         // Announce the retry before backing off, so subscribers drop this attempt's parts and
         // a client joining during the backoff sees it.
         const delayMs = retryDelayMs(attempt, retryAfterMs);
-        await publishRetry(dependencies.pool, input.chatId, {
+        await publishRetry(dependencies.pool, input.chatId, input, {
           attempt: attempt + 1,
           delayMs,
           error: chatError.message,

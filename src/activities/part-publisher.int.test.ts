@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHAT_EVENTS_CHANNEL, parseEventNotification, readChatEvents } from '../db/chat-events.js';
+import { advanceStreamFence, CHAT_EVENTS_CHANNEL, parseEventNotification, readChatEvents } from '../db/chat-events.js';
 import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { ensureUser } from '../db/users.js';
@@ -109,6 +109,53 @@ describe.each(implementations)('the stream writer %s', (_name, createWriter) => 
     }
     await writer.publisherFor(locked).flush();
     expect(await textOf(locked)).toBe('waits');
+  });
+
+  it('drops the parts of an attempt a newer one announced, and of a turn the chat has left', async () => {
+    const writer = createWriter();
+    const chatId = await newChat();
+    await pool.query('UPDATE chats SET turn_count = 1 WHERE id = $1', [chatId]);
+    const stalled = writer.publisherFor(chatId, { turn: 1, step: 1, attempt: 1 });
+    stalled.publish(text('first attempt,'));
+    await stalled.flush();
+    await advanceStreamFence(pool, chatId, { turn: 1, step: 1, attempt: 2 });
+    // The stalled attempt keeps streaming after its retry was announced: nothing of it is written.
+    stalled.publish(text('stale,'));
+    await stalled.flush();
+    const retry = writer.publisherFor(chatId, { turn: 1, step: 1, attempt: 2 });
+    retry.publish(text('retry,'));
+    await retry.flush();
+    const nextStep = writer.publisherFor(chatId, { turn: 1, step: 2, attempt: 1 });
+    nextStep.publish(text('next step,'));
+    await nextStep.flush();
+    await pool.query('UPDATE chats SET turn_count = 2 WHERE id = $1', [chatId]);
+    const oldTurn = writer.publisherFor(chatId, { turn: 1, step: 2, attempt: 1 });
+    oldTurn.publish(text('old turn,'));
+    await oldTurn.flush();
+    const unfenced = writer.publisherFor(chatId);
+    unfenced.publish(text('unfenced'));
+    await unfenced.flush();
+    expect(await textOf(chatId)).toBe('first attempt,retry,next step,unfenced');
+  });
+
+  it('drops a stale attempt’s parts that waited for the chat’s lock too', async () => {
+    const writer = createWriter();
+    const chatId = await newChat();
+    const blocker = await pool.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [chatId]);
+    const stalled = writer.publisherFor(chatId, { turn: 0, step: 1, attempt: 1 });
+    try {
+      stalled.publish(text('stale'));
+      // The write waits for the lock; meanwhile the chat's transaction announces attempt 2.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await advanceStreamFence(blocker, chatId, { turn: 0, step: 1, attempt: 2 });
+    } finally {
+      await blocker.query('COMMIT');
+      blocker.release();
+    }
+    await stalled.flush();
+    expect(await textOf(chatId)).toBe('');
   });
 
   it('fails only the chat whose write failed', async () => {

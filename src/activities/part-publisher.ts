@@ -9,9 +9,11 @@
  *   a hundred queued behind a connection pool.
  * A chat has at most one write in flight, which keeps its parts in order. A chat the batch
  * statement skipped (its row locked by a chat transaction) is written on its own, waiting for
- * that lock without holding up the others.
+ * that lock without holding up the others. A model step's parts carry its attempt (the stream
+ * fence, see chat-events.ts): a superseded attempt's parts are dropped, and its flush succeeds,
+ * since there is nothing left for it to deliver.
  */
-import { appendChatEvents, appendChatEventsForChats, type NewChatEvent } from '../db/chat-events.js';
+import { appendChatEventsForChats, appendFencedChatEvents, StreamFencedError, type NewChatEvent, type StreamFence } from '../db/chat-events.js';
 import { type Pool } from '../db/pool.js';
 
 export interface MessagePartEvent {
@@ -25,9 +27,18 @@ export interface PartPublisher {
   flush(): Promise<void>;
 }
 
-/** Hands out each chat's publisher: a `StreamWriter`, or one on its own thread (`ThreadedStreamWriter`). */
+/**
+ * Hands out each chat's publisher: a `StreamWriter`, or one on its own thread
+ * (`ThreadedStreamWriter`). A model step's publisher carries its attempt (`fence`): once a newer
+ * attempt of the step is announced, or the chat moved to a later turn, its parts are dropped.
+ */
 export interface PartPublisherFactory {
-  publisherFor(chatId: string): PartPublisher;
+  publisherFor(chatId: string, fence?: StreamFence): PartPublisher;
+}
+
+/** One stream of parts: a chat's, from one attempt (or unfenced). */
+export function streamKey(chatId: string, fence: StreamFence | undefined): string {
+  return fence === undefined ? chatId : `${chatId}:${fence.turn}:${fence.step}:${fence.attempt}`;
 }
 
 /** Batch statements in flight at once; each holds one connection. */
@@ -41,10 +52,19 @@ const CONCURRENT_BATCHES = 4;
 const MAX_CHATS_PER_BATCH = 25;
 
 interface ChatStream {
+  chatId: string;
+  fence: StreamFence | undefined;
   pending: MessagePartEvent[];
   writing: boolean;
   failure?: unknown;
   idle: Array<() => void>;
+}
+
+interface BatchEntry {
+  key: string;
+  chatId: string;
+  fence: StreamFence | undefined;
+  events: NewChatEvent[];
 }
 
 export class StreamWriter implements PartPublisherFactory {
@@ -53,18 +73,19 @@ export class StreamWriter implements PartPublisherFactory {
 
   constructor(private readonly pool: Pool) {}
 
-  publisherFor(chatId: string): PartPublisher {
+  publisherFor(chatId: string, fence?: StreamFence): PartPublisher {
+    const key = streamKey(chatId, fence);
     return {
-      publish: (event) => this.publish(chatId, event),
-      flush: () => this.flush(chatId),
+      publish: (event) => this.publish(key, chatId, fence, event),
+      flush: () => this.flush(key),
     };
   }
 
-  private publish(chatId: string, event: MessagePartEvent): void {
-    let chat = this.chats.get(chatId);
+  private publish(key: string, chatId: string, fence: StreamFence | undefined, event: MessagePartEvent): void {
+    let chat = this.chats.get(key);
     if (chat === undefined) {
-      chat = { pending: [], writing: false, idle: [] };
-      this.chats.set(chatId, chat);
+      chat = { chatId, fence, pending: [], writing: false, idle: [] };
+      this.chats.set(key, chat);
     }
     const last = chat.pending[chat.pending.length - 1];
     const mergeable = last !== undefined && last.part.type === event.part.type && (event.part.type === 'text' || event.part.type === 'reasoning');
@@ -73,8 +94,8 @@ export class StreamWriter implements PartPublisherFactory {
     this.startBatches();
   }
 
-  private async flush(chatId: string): Promise<void> {
-    const chat = this.chats.get(chatId);
+  private async flush(key: string): Promise<void> {
+    const chat = this.chats.get(key);
     if (chat === undefined) return;
     if (chat.writing || (chat.pending.length > 0 && chat.failure === undefined)) {
       await new Promise<void>((resolve) => chat.idle.push(resolve));
@@ -82,20 +103,24 @@ export class StreamWriter implements PartPublisherFactory {
     const failure = chat.failure;
     // Forget an idle chat, so the map only holds live streams; and a failed one, whose activity
     // fails now, so its retry starts clean (its unwritten parts are the failed attempt's).
-    if (failure !== undefined || (!chat.writing && chat.pending.length === 0)) this.chats.delete(chatId);
+    if (failure !== undefined || (!chat.writing && chat.pending.length === 0)) this.chats.delete(key);
     if (failure !== undefined) throw failure;
   }
 
   private startBatches(): void {
     while (this.batchesInFlight < CONCURRENT_BATCHES) {
-      const ready = [...this.chats.entries()].filter(([, chat]) => !chat.writing && chat.pending.length > 0 && chat.failure === undefined).slice(0, MAX_CHATS_PER_BATCH);
-      if (ready.length === 0) return;
-      const batch = ready.map(([chatId, chat]) => {
-        const events: NewChatEvent[] = chat.pending.map((event) => ({ type: 'message_part', payload: { ...event } }));
+      // At most one stream of a chat per statement (the statement writes each chat once).
+      const batch: BatchEntry[] = [];
+      const chatsInBatch = new Set<string>();
+      for (const [key, chat] of this.chats) {
+        if (chat.writing || chat.pending.length === 0 || chat.failure !== undefined || chatsInBatch.has(chat.chatId)) continue;
+        chatsInBatch.add(chat.chatId);
+        batch.push({ key, chatId: chat.chatId, fence: chat.fence, events: chat.pending.map((event) => ({ type: 'message_part', payload: { ...event } })) });
         chat.pending = [];
         chat.writing = true;
-        return { chatId, events };
-      });
+        if (batch.length === MAX_CHATS_PER_BATCH) break;
+      }
+      if (batch.length === 0) return;
       this.batchesInFlight++;
       void this.writeBatch(batch).finally(() => {
         this.batchesInFlight--;
@@ -104,12 +129,16 @@ export class StreamWriter implements PartPublisherFactory {
     }
   }
 
-  private async writeBatch(batch: Array<{ chatId: string; events: NewChatEvent[] }>): Promise<void> {
+  private async writeBatch(batch: BatchEntry[]): Promise<void> {
     let alone = batch;
     try {
-      const { skipped } = await appendChatEventsForChats(this.pool, batch);
+      const { skipped } = await appendChatEventsForChats(
+        this.pool,
+        batch.map((entry) => ({ chatId: entry.chatId, events: entry.events, ...(entry.fence === undefined ? {} : { fence: entry.fence }) })),
+      );
+      // Fenced entries are settled too: a superseded attempt's parts are dropped, not failed.
       const skippedIds = new Set(skipped);
-      for (const entry of batch) if (!skippedIds.has(entry.chatId)) this.settle(entry.chatId);
+      for (const entry of batch) if (!skippedIds.has(entry.chatId)) this.settle(entry.key);
       alone = batch.filter((entry) => skippedIds.has(entry.chatId));
     } catch {
       // The statement failed as a whole (a lost connection, say): each chat tries on its own,
@@ -118,17 +147,17 @@ export class StreamWriter implements PartPublisherFactory {
     await Promise.all(
       alone.map(async (entry) => {
         try {
-          await appendChatEvents(this.pool, entry.chatId, entry.events);
-          this.settle(entry.chatId);
+          await appendFencedChatEvents(this.pool, entry.chatId, entry.events, entry.fence);
+          this.settle(entry.key);
         } catch (error) {
-          this.settle(entry.chatId, error);
+          this.settle(entry.key, error instanceof StreamFencedError ? undefined : error);
         }
       }),
     );
   }
 
-  private settle(chatId: string, failure?: unknown): void {
-    const chat = this.chats.get(chatId);
+  private settle(key: string, failure?: unknown): void {
+    const chat = this.chats.get(key);
     if (chat === undefined) return;
     chat.writing = false;
     if (failure !== undefined) chat.failure ??= failure;

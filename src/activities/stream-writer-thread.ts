@@ -19,11 +19,11 @@ const reply = (message: StreamWriterReply) => port.postMessage(message);
 port.on('message', (request: StreamWriterRequest) => {
   switch (request.kind) {
     case 'publish':
-      writer.publisherFor(request.chatId).publish(request.event);
+      writer.publisherFor(request.chatId, request.fence).publish(request.event);
       break;
     case 'flush':
       writer
-        .publisherFor(request.chatId)
+        .publisherFor(request.chatId, request.fence)
         .flush()
         .then(
           () => reply({ kind: 'flushed', id: request.id }),

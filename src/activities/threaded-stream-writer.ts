@@ -14,11 +14,12 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type MessagePartEvent, type PartPublisher, type PartPublisherFactory } from './part-publisher.js';
+import { type StreamFence } from '../db/chat-events.js';
+import { streamKey, type MessagePartEvent, type PartPublisher, type PartPublisherFactory } from './part-publisher.js';
 
 export type StreamWriterRequest =
-  | { kind: 'publish'; chatId: string; event: MessagePartEvent }
-  | { kind: 'flush'; chatId: string; id: number }
+  | { kind: 'publish'; chatId: string; fence?: StreamFence; event: MessagePartEvent }
+  | { kind: 'flush'; chatId: string; fence?: StreamFence; id: number }
   | { kind: 'close' };
 
 export type StreamWriterReply = { kind: 'flushed'; id: number; error?: string };
@@ -57,9 +58,9 @@ function tsxModuleApiPath(): string {
 
 export class ThreadedStreamWriter implements PartPublisherFactory {
   private thread: Thread | undefined;
-  /** Chats with parts posted since their last flush, and the thread that took them. */
+  /** Streams (`streamKey`) with parts posted since their last flush, and the thread that took them. */
   private readonly unflushed = new Map<string, Thread>();
-  /** Each chat's flush in progress: a second flush with nothing new published waits for it too. */
+  /** Each stream's flush in progress: a second flush with nothing new published waits for it too. */
   private readonly flushing = new Map<string, Promise<void>>();
   private nextFlushId = 1;
 
@@ -68,10 +69,12 @@ export class ThreadedStreamWriter implements PartPublisherFactory {
     this.running();
   }
 
-  publisherFor(chatId: string): PartPublisher {
+  publisherFor(chatId: string, fence?: StreamFence): PartPublisher {
+    const key = streamKey(chatId, fence);
+    const origin = { chatId, ...(fence === undefined ? {} : { fence }) };
     return {
-      publish: (event) => this.publish(chatId, event),
-      flush: () => this.flush(chatId),
+      publish: (event) => this.publish(key, origin, event),
+      flush: () => this.flush(key, origin),
     };
   }
 
@@ -87,26 +90,26 @@ export class ThreadedStreamWriter implements PartPublisherFactory {
     clearTimeout(timer);
   }
 
-  private publish(chatId: string, event: MessagePartEvent): void {
+  private publish(key: string, origin: { chatId: string; fence?: StreamFence }, event: MessagePartEvent): void {
     const thread = this.running();
-    if (!this.unflushed.has(chatId)) this.unflushed.set(chatId, thread);
-    thread.worker.postMessage({ kind: 'publish', chatId, event } satisfies StreamWriterRequest);
+    if (!this.unflushed.has(key)) this.unflushed.set(key, thread);
+    thread.worker.postMessage({ kind: 'publish', ...origin, event } satisfies StreamWriterRequest);
   }
 
-  private flush(chatId: string): Promise<void> {
-    const thread = this.unflushed.get(chatId);
-    this.unflushed.delete(chatId);
-    if (thread === undefined) return this.flushing.get(chatId) ?? Promise.resolve();
-    if (thread.stopped !== undefined) return Promise.reject(new Error(`parts of chat ${chatId} were lost: ${thread.stopped}`));
+  private flush(key: string, origin: { chatId: string; fence?: StreamFence }): Promise<void> {
+    const thread = this.unflushed.get(key);
+    this.unflushed.delete(key);
+    if (thread === undefined) return this.flushing.get(key) ?? Promise.resolve();
+    if (thread.stopped !== undefined) return Promise.reject(new Error(`parts of chat ${origin.chatId} were lost: ${thread.stopped}`));
     const id = this.nextFlushId++;
     const flushed = new Promise<void>((resolve, reject) => {
       thread.flushes.set(id, { resolve, reject });
-      thread.worker.postMessage({ kind: 'flush', chatId, id } satisfies StreamWriterRequest);
+      thread.worker.postMessage({ kind: 'flush', ...origin, id } satisfies StreamWriterRequest);
     });
-    this.flushing.set(chatId, flushed);
+    this.flushing.set(key, flushed);
     // A settled flush is forgotten, failed or not: a later attempt of the chat starts clean.
     const forget = () => {
-      if (this.flushing.get(chatId) === flushed) this.flushing.delete(chatId);
+      if (this.flushing.get(key) === flushed) this.flushing.delete(key);
     };
     flushed.then(forget, forget);
     return flushed;

@@ -5,7 +5,7 @@
  * commit) tells listeners which chat advanced; the payload stays tiny, far below PostgreSQL's
  * 8000-byte limit.
  */
-import { prepared, type Queryable } from './pool.js';
+import { prepared, withTransaction, type Pool, type Queryable } from './pool.js';
 import { WATCH_EVENTS_CHANNEL, watchAppendSql, type WatchAppend } from './watch-events.js';
 
 export const CHAT_EVENTS_CHANNEL = 'chatd_chat_events';
@@ -59,42 +59,99 @@ export async function appendChatEvents(db: Queryable, chatId: string, events: Ne
 }
 
 /**
- * Appends events for many chats in one statement (one round trip and one commit for all of
- * them), as the worker's stream writer does with the parts of every chat streaming at once.
- * Chat rows are locked in id order with SKIP LOCKED, so the statement never waits behind a
- * chat transaction in progress (nor deadlocks with another batch): chats it could not lock, or
- * that no longer exist, come back in `skipped` with nothing written for them.
+ * A streamed part's origin, for the stream fence (migration 0015): parts of an attempt older than
+ * the newest one the chat announced (`advanceStreamFence`), or of a turn the chat has moved
+ * past, are dropped.
  */
-export async function appendChatEventsForChats(db: Queryable, batches: Array<{ chatId: string; events: NewChatEvent[] }>): Promise<{ skipped: string[] }> {
+export interface StreamFence {
+  turn: number;
+  step: number;
+  attempt: number;
+}
+
+/** SQL deciding whether `fence` (an int[] expression, null for unfenced parts) may still write to chat row `chat`. */
+function admittedSql(fence: string, chat: string): string {
+  return `((${fence}) IS NULL OR ((${fence})[1] >= ${chat}.turn_count AND (${fence}) >= ${chat}.stream_fence))`;
+}
+
+/** Raised by `appendChatEvents` when the fence refused the events: they belong to a superseded attempt. */
+export class StreamFencedError extends Error {
+  override readonly name = 'StreamFencedError';
+}
+
+/** Announces a newer attempt of a model step: from now on the chat's older attempts write no parts. */
+export async function advanceStreamFence(db: Queryable, chatId: string, fence: StreamFence): Promise<void> {
+  await db.query('UPDATE chats SET stream_fence = greatest(stream_fence, $2::int[]) WHERE id = $1', [chatId, [fence.turn, fence.step, fence.attempt]]);
+}
+
+/**
+ * Appends events for many chats in one statement (one round trip and one commit for all of
+ * them), as the worker's stream writer does with the parts of every chat streaming at once; at
+ * most one entry per chat. Chat rows are locked in id order with SKIP LOCKED, so the statement
+ * never waits behind a chat transaction in progress (nor deadlocks with another batch): chats
+ * it could not lock, or that no longer exist, come back in `skipped` with nothing written for
+ * them; chats whose fence refused the entry come back in `fenced`.
+ */
+export async function appendChatEventsForChats(
+  db: Queryable,
+  batches: Array<{ chatId: string; events: NewChatEvent[]; fence?: StreamFence }>,
+): Promise<{ skipped: string[]; fenced: string[] }> {
   const input = batches
     .filter((batch) => batch.events.length > 0)
     .map((batch) => {
       const events = batch.events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } }));
-      return { chat_id: batch.chatId, events, inline: Buffer.byteLength(JSON.stringify(events)) < INLINE_NOTIFY_BYTES };
+      const fence = batch.fence === undefined ? null : [batch.fence.turn, batch.fence.step, batch.fence.attempt];
+      return { chat_id: batch.chatId, events, inline: Buffer.byteLength(JSON.stringify(events)) < INLINE_NOTIFY_BYTES, fence };
     });
-  if (input.length === 0) return { skipped: [] };
-  const { rows } = await db.query<{ id: string }>(
+  if (input.length === 0) return { skipped: [], fenced: [] };
+  const { rows } = await db.query<{ id: string; fenced: boolean }>(
     prepared(
-      'append-chat-events-for-chats',
+      'append-chat-events-for-chats-fenced',
       `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(chat_id uuid, events jsonb, inline boolean)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(chat_id uuid, events jsonb, inline boolean, fence integer[])
        ), locked AS (
-         SELECT c.id FROM chats c WHERE c.id IN (SELECT chat_id FROM input) ORDER BY c.id FOR UPDATE SKIP LOCKED
+         SELECT c.id, c.turn_count, c.stream_fence FROM chats c WHERE c.id IN (SELECT chat_id FROM input) ORDER BY c.id FOR UPDATE SKIP LOCKED
+       ), admitted AS (
+         SELECT input.* FROM input JOIN locked ON locked.id = input.chat_id WHERE ${admittedSql('input.fence', 'locked')}
        ), allocated AS (
-         UPDATE chats c SET event_seq = c.event_seq + jsonb_array_length(input.events)
-         FROM input, locked WHERE c.id = input.chat_id AND locked.id = c.id
-         RETURNING c.id, c.event_seq AS last_seq, input.events, input.inline
+         UPDATE chats c SET event_seq = c.event_seq + jsonb_array_length(admitted.events)
+         FROM admitted WHERE c.id = admitted.chat_id
+         RETURNING c.id, c.event_seq AS last_seq, admitted.events, admitted.inline
        ), inserted AS (
          INSERT INTO chat_events (chat_id, seq, type, payload)
          SELECT a.id, a.last_seq - jsonb_array_length(a.events) + e.ordinality, e.event->>'type', e.event->'payload'
          FROM allocated a, jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, ordinality)
        )
-       SELECT a.id, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a`,
+       SELECT a.id, false AS fenced, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a
+       UNION ALL
+       SELECT locked.id, true, NULL FROM locked WHERE NOT EXISTS (SELECT 1 FROM admitted WHERE admitted.chat_id = locked.id)`,
       [JSON.stringify(input), CHAT_EVENTS_CHANNEL],
     ),
   );
-  const written = new Set(rows.map((row) => row.id));
-  return { skipped: input.map((entry) => entry.chat_id).filter((chatId) => !written.has(chatId)) };
+  const written = new Set(rows.filter((row) => !row.fenced).map((row) => row.id));
+  const fenced = rows.filter((row) => row.fenced).map((row) => row.id);
+  const handled = new Set([...written, ...fenced]);
+  return { skipped: input.map((entry) => entry.chat_id).filter((chatId) => !handled.has(chatId)), fenced };
+}
+
+/**
+ * `appendChatEvents` for one chat's streamed parts, behind the stream fence: waits for the
+ * chat's lock, then writes, or throws `StreamFencedError` if the parts' attempt was superseded.
+ */
+export async function appendFencedChatEvents(pool: Pool, chatId: string, events: NewChatEvent[], fence: StreamFence | undefined): Promise<void> {
+  if (fence === undefined) {
+    await appendChatEvents(pool, chatId, events);
+    return;
+  }
+  await withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ admitted: boolean }>(`SELECT ${admittedSql('$2::int[]', 'chats')} AS admitted FROM chats WHERE id = $1 FOR UPDATE`, [
+      chatId,
+      [fence.turn, fence.step, fence.attempt],
+    ]);
+    if (rows[0] === undefined) throw new Error(`chat ${chatId} does not exist`);
+    if (!rows[0].admitted) throw new StreamFencedError(`parts of turn ${fence.turn} step ${fence.step} attempt ${fence.attempt} come from a superseded attempt`);
+    await appendChatEvents(client, chatId, events);
+  });
 }
 
 export interface StoredChatEvent {

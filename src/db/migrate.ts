@@ -17,6 +17,7 @@ import { sql as titlesAndSummaries } from './migrations/0011-titles-and-summarie
 import { sql as agentModes } from './migrations/0012-agent-modes.js';
 import { sql as skillsAndContext } from './migrations/0013-skills-and-context.js';
 import { sql as compaction } from './migrations/0014-compaction.js';
+import { sql as streamFence } from './migrations/0015-stream-fence.js';
 
 export interface Migration {
   version: number;
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'agent-modes', sql: agentModes },
   { version: 13, name: 'skills-and-context', sql: skillsAndContext },
   { version: 14, name: 'compaction', sql: compaction },
+  { version: 15, name: 'stream-fence', sql: streamFence },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */
