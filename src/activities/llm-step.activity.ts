@@ -204,7 +204,9 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     const readStep = () =>
       Promise.all([
         dependencies.reads.getTurnContext(input.chatId, turnStart === undefined ? {} : { speculativeModelConfigId: turnStart.modelConfigId }),
-        dependencies.store.findAssistantStep(input),
+        // A speculative step is its activity's first attempt at a turn that had not started:
+        // no attempt can have stored the step yet, so it skips the read.
+        turnStart === undefined ? dependencies.store.findAssistantStep(input) : Promise.resolve(undefined),
         turnStart === undefined
           ? dependencies.reads.loadPromptMessages(input.chatId)
           : dependencies.reads

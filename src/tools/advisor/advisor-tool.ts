@@ -135,8 +135,12 @@ export function createAdvisorTool(dependencies: { pool: Pool; resolveModel: Mode
     // Asking again after a crash only costs tokens.
     idempotent: true,
     async offered(chatId) {
+      // Asked on every step, alongside the reads a send's first token waits on: when the advisor
+      // is off (the default) the settings alone answer, without reading the chat.
+      const settings = await getAdvisorSettings(pool);
+      if (!settings.enabled) return false;
       const chat = await readChat(chatId);
-      return chat !== undefined && advisorEligible(await getAdvisorSettings(pool), chat);
+      return chat !== undefined && advisorEligible(settings, chat);
     },
     async execute(input, context) {
       const [chat, settings] = await Promise.all([readChat(context.chatId), getAdvisorSettings(pool)]);
