@@ -22,6 +22,15 @@ export interface NewChatEvent {
 }
 
 /**
+ * Events as the log stores them (each payload carries its type), as JSON, and whether they fit
+ * in the NOTIFY (see INLINE_NOTIFY_BYTES). For statements that append events themselves.
+ */
+export function loggedEvents(events: NewChatEvent[]): { json: string; inline: boolean } {
+  const json = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
+  return { json, inline: Buffer.byteLength(json) < INLINE_NOTIFY_BYTES };
+}
+
+/**
  * Appends events in order and returns the sequence number of the last one (0 if none).
  * One statement: the sequence allocation, the inserts and the NOTIFY commit together even
  * outside a transaction, and cost a single round trip (the first token waits on it).
@@ -31,8 +40,7 @@ export interface NewChatEvent {
  */
 export async function appendChatEvents(db: Queryable, chatId: string, events: NewChatEvent[], watch?: WatchAppend): Promise<number> {
   if (events.length === 0) return 0;
-  const payloads = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
-  const inline = Buffer.byteLength(payloads) < INLINE_NOTIFY_BYTES;
+  const { json: payloads, inline } = loggedEvents(events);
   const watchSql = watchAppendSql({ owner: 6, chat: 1, kind: 7, payload: 8, channel: 9 });
   const watched =
     watch === undefined

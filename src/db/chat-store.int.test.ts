@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/harness.js';
 import { readChatEvents } from './chat-events.js';
+import { chatFromRow, chatMessageFromRow, type ChatRow, type MessageRow } from './chat-rows.js';
 import { createChatStore, type ChatStore } from './chat-store.js';
 import { migrate } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
@@ -128,10 +129,13 @@ describe('the chat store', () => {
     const sent = await store.insertUserMessage({ chatId, turn: 2, content: text('plain'), modelConfigId: null });
     const events = (await readChatEvents(pool, chatId, 0)).slice(eventsBefore);
     expect(events.map((event) => event.type)).toEqual(['message', 'status']);
-    expect(events[0]!.payload).toMatchObject({ message: { id: sent.messageId, role: 'user', content: text('plain') } });
+    // The statement builds the events from the locked row: they must be what the committed rows say.
+    const message = (await pool.query<MessageRow>('SELECT * FROM chat_messages WHERE id = $1', [sent.messageId])).rows[0]!;
+    expect(events[0]!.payload).toEqual({ type: 'message', message: chatMessageFromRow(message) });
     expect(events[1]!.payload).toMatchObject({ status: 'running' });
+    const committed = (await pool.query<ChatRow>('SELECT * FROM chats WHERE id = $1', [chatId])).rows[0]!;
     const watch = await readWatchEvents(pool, ownerId, watchBefore, 10);
-    expect(watch.map((event) => [event.type, (event.payload as { chat: { id: string; status: string } }).chat])).toEqual([['status_change', expect.objectContaining({ id: chatId, status: 'running' })]]);
+    expect(watch.map((event) => [event.type, (event.payload as { chat: unknown }).chat])).toEqual([['status_change', chatFromRow(committed)]]);
     expect(await chatRow(chatId)).toEqual({ status: 'running', turn_count: 2, queued_count: 0 });
   });
 

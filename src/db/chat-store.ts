@@ -19,10 +19,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type ChatError, type ChatMessagePart, type ChatStatus, type PendingToolCall, type Usage } from '../domain/chat.js';
 import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-command-error.js';
 import { type CreateChatInput } from '../workflows/definitions.js';
-import { appendChatEvents, type NewChatEvent } from './chat-events.js';
+import { appendChatEvents, CHAT_EVENTS_CHANNEL, loggedEvents, type NewChatEvent } from './chat-events.js';
 import { CHAT_COLUMNS, chatMessageFromRow, queuedMessageFromRow, type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
 import { prepared, sqlLiteral, type Pool, type PoolClient, withTransaction } from './pool.js';
-import { appendWatchEvent, watchAppend } from './watch-events.js';
+import { appendWatchEvent, WATCH_EVENTS_CHANNEL, watchAppend, watchAppendSql } from './watch-events.js';
 
 function refuse(kind: ChatCommandErrorKind): never {
   throw ApplicationFailure.create({ type: kind, message: CHAT_COMMAND_ERRORS[kind].message, nonRetryable: true });
@@ -41,7 +41,7 @@ async function lockChat(client: PoolClient, chatId: string): Promise<LockedChat>
   return chat;
 }
 
-type LockedChatWithModel = LockedChat & { queued_count: number; model_config_id: string | null };
+type LockedChatWithModel = ChatRow & { model_config_id: string | null; tx_now: Date };
 
 /**
  * `lockChat` and `resolveModelConfigId` in one statement, for the write a send's first token
@@ -49,13 +49,13 @@ type LockedChatWithModel = LockedChat & { queued_count: number; model_config_id:
  * `queued_count` lets the write skip rewriting an empty queue mirror.
  */
 function lockChatResolvingModelSql(chatId: string, requested: string | null): string {
-  return `SELECT c.turn_count, c.status, c.last_model_config_id, c.queued_count,
+  return `SELECT ${CHAT_COLUMNS.split(',').map((column) => `c.${column.trim()}`).join(', ')}, now() AS tx_now,
        (SELECT m.id FROM model_configs m WHERE m.enabled AND (m.id = ${sqlLiteral(requested)}::uuid OR m.id = c.last_model_config_id OR m.is_default)
         ORDER BY (m.id = ${sqlLiteral(requested)}::uuid) DESC NULLS LAST, (m.id = c.last_model_config_id) DESC NULLS LAST, m.is_default DESC LIMIT 1) AS model_config_id
      FROM chats c WHERE c.id = ${sqlLiteral(chatId)}::uuid FOR UPDATE`;
 }
 
-function lockedWithModel(rows: LockedChatWithModel[]): LockedChat & { queued_count: number; model_config_id: string } {
+function lockedWithModel(rows: LockedChatWithModel[]): LockedChatWithModel & { model_config_id: string } {
   const chat = rows[0];
   if (chat === undefined) refuse('ChatNotFound');
   const modelConfigId = chat.model_config_id;
@@ -141,42 +141,105 @@ const RUNNING_ASSIGNMENTS = `status = 'running', turn_count = $2, last_model_con
   queued_count = (SELECT count(*) FROM chat_queued_messages WHERE chat_id = chats.id AND state = 'queued')`;
 
 /**
- * A send's turn start in one statement, for the usual case where no row of `turn` or later is
- * stored (no earlier attempt to honour, nothing a discarded run left to retire): inserts the
- * user message and sets the chat running, returning both rows. Writes nothing and returns
+ * The chat row as RUNNING_ASSIGNMENTS leaves it, from the row locked at the transaction's start
+ * (`now` is the transaction's time, which `now()` in the statement also gives). Only for a turn
+ * start with nothing queued. Kept in step with RUNNING_ASSIGNMENTS: `chat-store.int.test.ts`
+ * compares the watch event built from it with the committed row.
+ */
+function runningRow(locked: ChatRow, turn: number, modelConfigId: string, planMode: boolean | null, now: Date): ChatRow {
+  return {
+    ...locked,
+    status: 'running',
+    turn_count: turn,
+    last_model_config_id: modelConfigId,
+    last_error: null,
+    pending_tool_calls: [],
+    last_progress_at: now,
+    updated_at: now,
+    plan_mode: planMode ?? locked.plan_mode,
+    queued_count: 0,
+  };
+}
+
+/**
+ * A send's turn start in one statement, for the usual case where nothing is queued and no row
+ * of `turn` or later is stored (no earlier attempt to honour, nothing a discarded run left to
+ * retire): inserts the user message, sets the chat running and appends its events (and the
+ * watch event when the status changes), returning the message's id. The events are built here
+ * from the locked row; the statement fills in the message's id. Writes nothing and returns
  * undefined otherwise, and the caller takes the general path (`claimTurnUserMessage`) in the
  * same transaction. Runs after the chat's lock, so its snapshot holds every committed write of
  * the chat. The first token of a send waits on this transaction: every round trip counts.
  */
 async function startTurnWhenClear(
   client: PoolClient,
-  chatId: string,
+  locked: LockedChatWithModel,
   turn: number,
   message: { content: ChatMessagePart[]; modelConfigId: string; apiKeyId: string | null },
   planMode: boolean | null,
-): Promise<{ message: MessageRow; chat: ChatRow } | undefined> {
-  const { rows } = await client.query<ChatRow & { started_message: Omit<MessageRow, 'created_at'> & { created_at: string } }>(
+): Promise<{ messageId: number; planMode: boolean } | undefined> {
+  const chatId = locked.id;
+  const key = turnKey(turn, 'user');
+  const template: MessageRow = {
+    id: 0,
+    chat_id: chatId,
+    role: 'user',
+    content: message.content,
+    model_config_id: message.modelConfigId,
+    usage: null,
+    visibility: 'both',
+    deleted: false,
+    idempotency_key: key,
+    api_key_id: message.apiKeyId,
+    provider_response_id: null,
+    created_at: locked.tx_now,
+  };
+  const events = [messageEvent(template), ...(locked.status !== 'running' || locked.turn_count !== turn ? [statusEvent('running')] : [])];
+  const logged = loggedEvents(events);
+  const running = runningRow(locked, turn, message.modelConfigId, planMode, locked.tx_now);
+  const watch = locked.status === 'running' ? undefined : watchAppend('status_change', running);
+  const watchSql = watchAppendSql({ owner: 13, chat: 1, kind: 14, payload: 15, channel: 16 });
+  const { rows } = await client.query<{ id: number }>(
     prepared(
-      'start-turn-when-clear',
+      watch === undefined ? 'start-turn-with-events' : 'start-turn-with-events-and-watch',
       `WITH clear AS (
          SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM chat_messages WHERE chat_id = $1 AND idempotency_key = $5)
-           AND NOT EXISTS (
-             SELECT 1 FROM chat_messages WHERE ${rowsOfTurnOrLater({ previousUserKey: 8, turn: 2 })})
+           AND NOT EXISTS (SELECT 1 FROM chat_messages WHERE ${rowsOfTurnOrLater({ previousUserKey: 8, turn: 2 })})
+           AND NOT EXISTS (SELECT 1 FROM chat_queued_messages WHERE chat_id = $1 AND state = 'queued')
        ), inserted AS (
          INSERT INTO chat_messages (chat_id, role, content, model_config_id, idempotency_key, visibility, api_key_id)
          SELECT $1, 'user', $6::jsonb, $3, $5, 'both', $7 FROM clear
-         RETURNING *
+         RETURNING id
        ), running AS (
-         UPDATE chats SET ${RUNNING_ASSIGNMENTS} WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted) RETURNING ${CHAT_COLUMNS}
-       )
-       SELECT running.*, to_jsonb(inserted) AS started_message FROM running, inserted`,
-      [chatId, turn, message.modelConfigId, planMode, turnKey(turn, 'user'), JSON.stringify(message.content), message.apiKeyId, turnKey(turn - 1, 'user')],
+         UPDATE chats SET ${RUNNING_ASSIGNMENTS}, event_seq = event_seq + $9 WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted) RETURNING event_seq
+       ), logged AS (
+         SELECT jsonb_set($10::jsonb, '{0,payload,message,id}', to_jsonb(inserted.id)) AS events FROM inserted
+       ), events_inserted AS (
+         INSERT INTO chat_events (chat_id, seq, type, payload)
+         SELECT $1, running.event_seq - $9 + e.ordinality, e.event->>'type', e.event->'payload'
+         FROM running, logged, jsonb_array_elements(logged.events) WITH ORDINALITY AS e(event, ordinality)
+       )${watch === undefined ? '' : `, ${watchSql.ctes}`}
+       SELECT inserted.id, pg_notify($11, $1 || ':' || running.event_seq || CASE WHEN $12::boolean THEN ':' || logged.events::text ELSE '' END)${watch === undefined ? '' : `, ${watchSql.notify} AS watch_notified`}
+       FROM inserted, running, logged`,
+      [
+        chatId,
+        turn,
+        message.modelConfigId,
+        planMode,
+        key,
+        JSON.stringify(message.content),
+        message.apiKeyId,
+        turnKey(turn - 1, 'user'),
+        events.length,
+        logged.json,
+        CHAT_EVENTS_CHANNEL,
+        logged.inline,
+        ...(watch === undefined ? [] : [watch.ownerId, watch.kind, watch.payload, WATCH_EVENTS_CHANNEL]),
+      ],
     ),
   );
   const row = rows[0];
-  if (row === undefined) return undefined;
-  const { started_message: started, ...chat } = row;
-  return { message: { ...started, created_at: new Date(started.created_at) }, chat };
+  return row === undefined ? undefined : { messageId: row.id, planMode: running.plan_mode };
 }
 
 /**
@@ -348,13 +411,9 @@ export function createChatStore(pool: Pool) {
         const modelConfigId = chat.model_config_id;
         if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
         const message = { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null };
-        // The usual send: nothing queued, nothing of this turn stored yet. Lock, one write, the events.
-        const started = chat.queued_count === 0 ? await startTurnWhenClear(client, input.chatId, input.turn, message, input.planMode ?? null) : undefined;
-        if (started !== undefined) {
-          const events = [messageEvent(started.message), ...(chat.status !== 'running' || chat.turn_count !== input.turn ? [statusEvent('running')] : [])];
-          await appendChatEvents(client, input.chatId, events, chat.status === 'running' ? undefined : watchAppend('status_change', started.chat));
-          return { messageId: started.message.id, modelConfigId, planMode: started.chat.plan_mode };
-        }
+        // The usual send: nothing queued, nothing of this turn stored yet. The lock, then one statement.
+        const started = chat.queued_count === 0 ? await startTurnWhenClear(client, chat, input.turn, message, input.planMode ?? null) : undefined;
+        if (started !== undefined) return { messageId: started.messageId, modelConfigId, planMode: started.planMode };
         const claim = await claimTurnUserMessage(client, input.chatId, input.turn, message);
         // The workflow's queue is empty here; the mirror only needs rewriting if rows are queued.
         const queueChanged = chat.queued_count > 0 && (await matchQueue(client, input.chatId, []));
