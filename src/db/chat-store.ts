@@ -509,7 +509,16 @@ export function createChatStore(pool: Pool) {
      * Sets the chat's status in `turn`, the workflow's current turn, with `queuedIds` its queue:
      * whatever a discarded run wrote past that turn or into the queue is undone here.
      */
-    async setChatStatus(input: { chatId: string; status: ChatStatus; turn: number; queuedIds: number[]; lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] }): Promise<void> {
+    /** `turnInterrupted`: whether the turn this settles was interrupted (absent: unchanged). */
+    async setChatStatus(input: {
+      chatId: string;
+      status: ChatStatus;
+      turn: number;
+      queuedIds: number[];
+      lastError?: ChatError | null;
+      pendingToolCalls?: PendingToolCall[];
+      turnInterrupted?: boolean;
+    }): Promise<void> {
       await withTransaction(pool, async (client) => {
         const chat = await lockChat(client, input.chatId);
         const retiredFrom = await retireTurnsFrom(client, input.chatId, input.turn + 1, null);
@@ -518,6 +527,7 @@ export function createChatStore(pool: Pool) {
           `UPDATE chats SET status = $2, turn_count = $6,
              last_error = CASE WHEN $3::boolean THEN $4::jsonb ELSE last_error END,
              pending_tool_calls = COALESCE($5::jsonb, pending_tool_calls),
+             last_turn_interrupted = COALESCE($7, last_turn_interrupted),
              last_progress_at = now(), updated_at = now()
            WHERE id = $1`,
           [
@@ -527,6 +537,7 @@ export function createChatStore(pool: Pool) {
             input.lastError === undefined || input.lastError === null ? null : JSON.stringify(input.lastError),
             input.pendingToolCalls === undefined ? null : JSON.stringify(input.pendingToolCalls),
             input.turn,
+            input.turnInterrupted ?? null,
           ],
         );
         const events: NewChatEvent[] = await retiredEvents(client, input.chatId, retiredFrom);

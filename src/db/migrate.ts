@@ -18,6 +18,7 @@ import { sql as agentModes } from './migrations/0012-agent-modes.js';
 import { sql as skillsAndContext } from './migrations/0013-skills-and-context.js';
 import { sql as compaction } from './migrations/0014-compaction.js';
 import { sql as streamFence } from './migrations/0015-stream-fence.js';
+import { sql as turnInterrupted } from './migrations/0016-turn-interrupted.js';
 
 export interface Migration {
   version: number;
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'skills-and-context', sql: skillsAndContext },
   { version: 14, name: 'compaction', sql: compaction },
   { version: 15, name: 'stream-fence', sql: streamFence },
+  { version: 16, name: 'turn-interrupted', sql: turnInterrupted },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

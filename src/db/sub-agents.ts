@@ -28,6 +28,8 @@ export interface ChildChat {
   queuedCount: number;
   lastError: ChatError | null;
   lastTurnSummary: string | null;
+  /** Whether its last settled turn was interrupted (its answer is then partial). */
+  turnInterrupted: boolean;
   createdAt: Date;
 }
 
@@ -40,6 +42,7 @@ interface ChildRow {
   queued_count: number;
   last_error: unknown;
   last_turn_summary: string | null;
+  last_turn_interrupted: boolean;
   created_at: Date;
 }
 
@@ -52,10 +55,11 @@ const childFromRow = (row: ChildRow): ChildChat => ({
   queuedCount: row.queued_count,
   lastError: row.last_error === null ? null : ChatError.parse(row.last_error),
   lastTurnSummary: row.last_turn_summary,
+  turnInterrupted: row.last_turn_interrupted,
   createdAt: row.created_at,
 });
 
-const CHILD_COLUMNS = 'id, title, agent_type, status, turn_count, queued_count, last_error, last_turn_summary, created_at';
+const CHILD_COLUMNS = 'id, title, agent_type, status, turn_count, queued_count, last_error, last_turn_summary, last_turn_interrupted, created_at';
 
 export function createSubAgentReads(db: Queryable) {
   return {

@@ -189,7 +189,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
 
   const queuedIds = (): number[] => state.queue.map((item) => item.queuedId);
 
-  const setStatus = async (status: ChatStatus, extra: { lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[] } = {}): Promise<void> => {
+  const setStatus = async (status: ChatStatus, extra: { lastError?: ChatError | null; pendingToolCalls?: PendingToolCall[]; turnInterrupted?: boolean } = {}): Promise<void> => {
     await store.setChatStatus({ chatId, status, turn: state.turn, queuedIds: queuedIds(), ...extra });
     state.status = status;
     if (extra.pendingToolCalls !== undefined) state.pendingToolCalls = extra.pendingToolCalls;
@@ -231,7 +231,7 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
         await answerPendingCalls(DYNAMIC_TOOL_INTERRUPTED_TEXT);
         state.settledTurn = state.turn;
         if (!state.archived && state.queue.length > 0) await promoteHead();
-        else await setStatus('waiting');
+        else await setStatus('waiting', { turnInterrupted: true });
         return;
       case 'waiting':
       case 'error':
@@ -621,13 +621,13 @@ export async function chatWorkflow(input: ChatWorkflowInput): Promise<void> {
     if (outcome.kind === 'handed-over') return;
     if (outcome.kind !== 'completed') await store.insertSyntheticToolResults({ chatId, turn, text: TOOL_INTERRUPTED_TEXT });
     if (outcome.kind === 'failed') {
-      await setStatus('error', { lastError: outcome.error });
+      await setStatus('error', { lastError: outcome.error, turnInterrupted: false });
       summarizeTurn(turn, 'error', true);
     } else if (!state.archived && state.queue.length > 0) {
       await promoteHead();
       summarizeTurn(turn, 'pending', true);
     } else {
-      await setStatus('waiting', { lastError: null });
+      await setStatus('waiting', { lastError: null, turnInterrupted: outcome.kind === 'interrupted' });
       summarizeTurn(turn, 'waiting', true);
     }
     publishVisibility();

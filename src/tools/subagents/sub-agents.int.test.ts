@@ -146,14 +146,18 @@ describe('sub-agents', () => {
       { toolCalls: [{ name: 'message_agent', args: { chat_id: childId, message: slow } }] },
       { toolCalls: [{ name: 'wait_agent', args: { chat_id: childId, timeout_seconds: 1 } }] },
       { toolCalls: [{ name: 'interrupt_agent', args: { chat_id: childId } }] },
+      { toolCalls: [{ name: 'wait_agent', args: { chat_id: childId, timeout_seconds: 30 } }] },
       { toolCalls: [{ name: 'message_agent', args: { chat_id: '00000000-0000-4000-8000-000000000000', message: 'hi' } }] },
       { text: 'steered' },
     ]);
     const results = await toolResultParts(alice, parent.id);
-    const [sent, waited, interrupted, stranger] = results.slice(-4);
+    const [sent, waited, interrupted, waitedAfterInterrupt, stranger] = results.slice(-5);
     expect(sent).toMatchObject({ tool_name: 'message_agent', is_error: false, result: { chat_id: childId, queued: false } });
     expect(waited).toMatchObject({ tool_name: 'wait_agent', is_error: false, result: { status: 'timed_out', timed_out: true } });
     expect(interrupted).toMatchObject({ tool_name: 'interrupt_agent', is_error: false, result: { interrupted: true } });
+    // The partial answer is reported as such, not as a finished one.
+    expect(waitedAfterInterrupt).toMatchObject({ tool_name: 'wait_agent', is_error: false, result: { chat_id: childId, status: 'interrupted' } });
+    expect((waitedAfterInterrupt.result as { answer: string }).answer).toMatch(/^(working )+/);
     expect(stranger).toMatchObject({ tool_name: 'message_agent', is_error: true });
     expect(stranger.result).toContain('belongs to this chat');
     const idleChild = await waitForIdle(alice, childId);

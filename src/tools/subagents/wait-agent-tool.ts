@@ -33,7 +33,14 @@ async function answerOf(reads: SubAgentReads, child: ChildChat): Promise<ToolRes
       isError: true,
     };
   }
-  return { result: { chat_id: child.chatId, status: child.status === 'requires_action' ? 'requires_action' : 'completed', answer: await reads.latestAnswer(child.chatId) }, isError: false };
+  const answer = await reads.latestAnswer(child.chatId);
+  if (child.status === 'waiting' && child.turnInterrupted) {
+    return {
+      result: { chat_id: child.chatId, status: 'interrupted', answer, message: 'The sub-agent was interrupted before it finished: its answer is what it had written by then.' },
+      isError: false,
+    };
+  }
+  return { result: { chat_id: child.chatId, status: child.status === 'requires_action' ? 'requires_action' : 'completed', answer }, isError: false };
 }
 
 export function createWaitAgentTool(reads: SubAgentReads): ChatTool {
