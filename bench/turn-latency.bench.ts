@@ -10,7 +10,10 @@
  *    the time from the kill to the next token from its replacement.
  *
  * Real components throughout: a Temporal dev server, an embedded PostgreSQL, real HTTP.
- * Options (environment): BENCH_TURNS (default 200), BENCH_RECOVERIES (default 5).
+ * Options (environment): BENCH_TURNS (default 200), BENCH_RECOVERIES (default 5), and
+ * BENCH_AB=<NAME>: sets process.env[NAME] to '0' and '1' for alternate pairs of turns and prints
+ * each half's figures, to compare two versions of a change (guarded by that variable while it is
+ * tried) side by side in one run, where this machine's drift cannot tell them apart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +29,7 @@ import { listenToChatEvents, percentile, runBenchmark, startBenchEnvironment, st
 
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
+const AB_VARIABLE = process.env.BENCH_AB;
 const RECOVERIES = Number(process.env.BENCH_RECOVERIES ?? 5);
 const WORKER_SCRIPT = fileURLToPath(new URL('../test/support/worker-process.ts', import.meta.url));
 
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
     // behind it), and a send to a chat whose workflow has settled (it says so when queried).
     const series = { justFinished: { firstToken: [] as number[], answered: [] as number[] }, settled: { firstToken: [] as number[], answered: [] as number[] } };
     const direct: number[] = [];
+    const byVariant = new Map<string, number[]>();
     const model = new ScriptModel();
     const waitForSettledWorkflow = async (chatId: string) => {
       const handle = client.workflow.getHandle(chatWorkflowId(chatId));
@@ -135,13 +140,17 @@ async function main(): Promise<void> {
         // Let the workflow task that answered the query finish its bookkeeping.
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      const variant = Math.floor(turn / 2) % 2 === 0 ? '0' : '1';
+      if (AB_VARIABLE !== undefined) process.env[AB_VARIABLE] = variant;
       const after = await lastSeq(pool, chatId);
       const firstToken = watcher.next(chatId, after);
       const started = performance.now();
       const response = await post(`/api/v1/chats/${chatId}/messages`, { content });
       if (response.status !== 200) throw new Error(`send failed: ${response.status} ${await response.text()}`);
       series[kind].answered.push(performance.now() - started);
-      series[kind].firstToken.push((await firstToken) - started);
+      const latency = (await firstToken) - started;
+      series[kind].firstToken.push(latency);
+      byVariant.set(`${kind} with ${AB_VARIABLE}=${variant}`, [...(byVariant.get(`${kind} with ${AB_VARIABLE}=${variant}`) ?? []), latency]);
       await waitForStatus(chatd.apiUrl, key, chatId, ['waiting']);
       // Directly, in process, same model and prompt shape.
       const directStart = performance.now();
@@ -164,6 +173,9 @@ async function main(): Promise<void> {
       console.log(`      of which the send's HTTP answer (Update accepted, message stored): p50 ${format(percentile(values.answered, 0.5))}   p99 ${format(percentile(values.answered, 0.99))}`);
       console.log(`    overhead:       p50 +${format(p50 - p50Direct)}   p99 +${format(p99 - p99Direct)}   (targets: +25 ms p50, +100 ms p99)`);
     };
+    if (AB_VARIABLE !== undefined) {
+      for (const [name, values] of [...byVariant].sort()) console.log(`  ${name}: p50 ${format(percentile(values, 0.5))}   p90 ${format(percentile(values, 0.9))}   (${values.length} turns)`);
+    }
     describeSeries('to a chat whose workflow has settled', series.settled);
     describeSeries('the moment the previous turn reads waiting', series.justFinished);
 
