@@ -10,8 +10,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { streamText } from 'ai';
 import { z } from 'zod';
 import { DynamicTool, type ChatError, type ChatMessagePart, type Usage } from '../domain/chat.js';
-import { advanceStreamFence, appendChatEvents, hasRetryEventForAttempt, type StreamFence } from '../db/chat-events.js';
-import { withTransaction } from '../db/pool.js';
+import { announceAttempt, appendChatEvents, hasRetryEventForAttempt, type StreamFence } from '../db/chat-events.js';
 import { type ChatReads } from '../db/chat-reads.js';
 import { type Pool } from '../db/pool.js';
 import { type ChatStore } from '../db/chat-store.js';
@@ -148,10 +147,7 @@ async function publishRetry(
       retrying_at: new Date(Date.now() + retry.delayMs).toISOString(),
     },
   };
-  await withTransaction(pool, async (client) => {
-    await advanceStreamFence(client, chatId, { ...step, attempt: retry.attempt });
-    await appendChatEvents(client, chatId, [event]);
-  });
+  await announceAttempt(pool, chatId, { ...step, attempt: retry.attempt }, [event]);
 }
 
 /**

@@ -26,8 +26,12 @@ export interface NewChatEvent {
  * in the NOTIFY (see INLINE_NOTIFY_BYTES). For statements that append events themselves.
  */
 export function loggedEvents(events: NewChatEvent[]): { json: string; inline: boolean } {
-  const json = JSON.stringify(events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } })));
+  const json = JSON.stringify(events.map(loggedEvent));
   return { json, inline: Buffer.byteLength(json) < INLINE_NOTIFY_BYTES };
+}
+
+function loggedEvent(event: NewChatEvent): { type: string; payload: Record<string, unknown> } {
+  return { type: event.type, payload: { type: event.type, ...event.payload } };
 }
 
 /**
@@ -82,7 +86,7 @@ function admittedSql(fence: string, chat: string): string {
   return `((${fence}) IS NULL OR ((${fence})[1] >= ${chat}.turn_count AND (${fence}) >= ${chat}.stream_fence))`;
 }
 
-/** Raised by `appendChatEvents` when the fence refused the events: they belong to a superseded attempt. */
+/** Raised by `appendFencedChatEvents` when the fence refused the events: they belong to a superseded attempt. */
 export class StreamFencedError extends Error {
   override readonly name = 'StreamFencedError';
 }
@@ -92,26 +96,34 @@ export async function advanceStreamFence(db: Queryable, chatId: string, fence: S
   await db.query('UPDATE chats SET stream_fence = greatest(stream_fence, $2::int[]) WHERE id = $1', [chatId, [fence.turn, fence.step, fence.attempt]]);
 }
 
+/** Appends the events announcing attempt `fence` of a step (a `retry`) and raises the fence to it, together. */
+export async function announceAttempt(pool: Pool, chatId: string, fence: StreamFence, events: NewChatEvent[]): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await advanceStreamFence(client, chatId, fence);
+    await appendChatEvents(client, chatId, events);
+  });
+}
+
 /**
  * Appends events for many chats in one statement (one round trip and one commit for all of
  * them), as the worker's stream writer does with the parts of every chat streaming at once; at
  * most one entry per chat. Chat rows are locked in id order with SKIP LOCKED, so the statement
  * never waits behind a chat transaction in progress (nor deadlocks with another batch): chats
  * it could not lock, or that no longer exist, come back in `skipped` with nothing written for
- * them; chats whose fence refused the entry come back in `fenced`.
+ * them. An entry the fence refused is neither written nor skipped: its parts are dropped.
  */
 export async function appendChatEventsForChats(
   db: Queryable,
   batches: Array<{ chatId: string; events: NewChatEvent[]; fence?: StreamFence }>,
-): Promise<{ skipped: string[]; fenced: string[] }> {
+): Promise<{ skipped: string[] }> {
   const input = batches
     .filter((batch) => batch.events.length > 0)
     .map((batch) => {
-      const events = batch.events.map((event) => ({ type: event.type, payload: { type: event.type, ...event.payload } }));
+      const events = batch.events.map(loggedEvent);
       const fence = batch.fence === undefined ? null : [batch.fence.turn, batch.fence.step, batch.fence.attempt];
       return { chat_id: batch.chatId, events, inline: Buffer.byteLength(JSON.stringify(events)) < INLINE_NOTIFY_BYTES, fence };
     });
-  if (input.length === 0) return { skipped: [], fenced: [] };
+  if (input.length === 0) return { skipped: [] };
   const { rows } = await db.query<{ id: string; fenced: boolean }>(
     prepared(
       'append-chat-events-for-chats-fenced',
@@ -136,10 +148,9 @@ export async function appendChatEventsForChats(
       [JSON.stringify(input), CHAT_EVENTS_CHANNEL],
     ),
   );
-  const written = new Set(rows.filter((row) => !row.fenced).map((row) => row.id));
-  const fenced = rows.filter((row) => row.fenced).map((row) => row.id);
-  const handled = new Set([...written, ...fenced]);
-  return { skipped: input.map((entry) => entry.chat_id).filter((chatId) => !handled.has(chatId)), fenced };
+  // Written and fenced entries both come back; the rest were not locked.
+  const handled = new Set(rows.map((row) => row.id));
+  return { skipped: input.map((entry) => entry.chat_id).filter((chatId) => !handled.has(chatId)) };
 }
 
 /**

@@ -508,8 +508,8 @@ export function createChatStore(pool: Pool) {
     /**
      * Sets the chat's status in `turn`, the workflow's current turn, with `queuedIds` its queue:
      * whatever a discarded run wrote past that turn or into the queue is undone here.
+     * `turnInterrupted`: whether the turn this settles was interrupted (absent: unchanged).
      */
-    /** `turnInterrupted`: whether the turn this settles was interrupted (absent: unchanged). */
     async setChatStatus(input: {
       chatId: string;
       status: ChatStatus;
