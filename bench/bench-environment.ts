@@ -41,7 +41,12 @@ export interface BenchEnvironment {
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 export async function startBenchEnvironment(): Promise<BenchEnvironment> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const metricsAddress = process.env.BENCH_METRICS === undefined ? undefined : `127.0.0.1:${await findFreePort()}`;
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    ...(metricsAddress === undefined ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }),
+  });
+  if (metricsAddress !== undefined) process.env.BENCH_METRICS_URL = `http://${metricsAddress}/metrics`;
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'chatd-bench-'));
   const cliPath = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH });
   const temporal = await TestWorkflowEnvironment.createLocal({
@@ -129,4 +134,32 @@ export function runBenchmark(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** Sums and counts of the Temporal core SDK's latency histograms (with BENCH_METRICS set), by name and labels. */
+export async function coreLatencySnapshot(): Promise<Map<string, { sum: number; count: number }>> {
+  const snapshot = new Map<string, { sum: number; count: number }>();
+  const url = process.env.BENCH_METRICS_URL;
+  if (url === undefined) return snapshot;
+  const text = await (await fetch(url)).text();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)_(sum|count)(\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
+    if (match === null || !match[1]!.includes('latency')) continue;
+    const labels = (match[3] ?? '').replace(/,?(namespace|service_name|task_queue|workflow_type)="[^"]*"/g, '');
+    const key = `${match[1]}${labels === '{}' ? '' : labels}`;
+    const entry = snapshot.get(key) ?? { sum: 0, count: 0 };
+    entry[match[2] as 'sum' | 'count'] += Number(match[4]);
+    snapshot.set(key, entry);
+  }
+  return snapshot;
+}
+
+/** Prints the mean of each core latency histogram between two snapshots. */
+export function printCoreLatencies(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): void {
+  if (after.size === 0) return;
+  console.log('\nTemporal core SDK latencies over the window (mean ms, count):');
+  for (const [key, value] of [...after].sort()) {
+    const count = value.count - (before.get(key)?.count ?? 0);
+    if (count > 0) console.log(`  ${key.padEnd(70)} ${((value.sum - (before.get(key)?.sum ?? 0)) / count).toFixed(2).padStart(8)}  ${count}`);
+  }
 }

@@ -21,7 +21,7 @@ const { temporal } = proto;
 import { scriptMessage } from '../src/llm/script-model.js';
 import { chatViewQuery, chatWorkflowId } from '../src/workflows/definitions.js';
 import { profileWindow } from './cpu-profile.js';
-import { listenToChatEvents, percentile, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
+import { coreLatencySnapshot, listenToChatEvents, percentile, printCoreLatencies, runBenchmark, startBenchEnvironment, startInProcessChatd } from './bench-environment.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 60);
 const EventType = temporal.api.enums.v1.EventType;
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
 
     const profile = profileWindow();
     await profile.start();
+    const latenciesBefore = await coreLatencySnapshot();
     const stages = new Map<string, number[]>();
     const record = (stage: string, value: number) => stages.set(stage, [...(stages.get(stage) ?? []), value]);
     for (let turn = 0; turn < TURNS; turn++) {
@@ -117,8 +118,10 @@ async function main(): Promise<void> {
     }
 
     await profile.stop();
+    const latenciesAfter = await coreLatencySnapshot();
     console.log(`\nSend → first token, stage by stage, over ${TURNS} sends to settled chats (ms from the send's start)`);
     for (const [stage, values] of stages) console.log(`  ${stage.padEnd(38)} p50 ${percentile(values, 0.5).toFixed(0).padStart(4)}   p90 ${percentile(values, 0.9).toFixed(0).padStart(4)}`);
+    printCoreLatencies(latenciesBefore, latenciesAfter);
     await chatd.stop();
     await listener.end();
   } finally {
