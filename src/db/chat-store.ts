@@ -21,7 +21,7 @@ import { CHAT_COMMAND_ERRORS, type ChatCommandErrorKind } from '../domain/chat-c
 import { type CreateChatInput } from '../workflows/definitions.js';
 import { appendChatEvents, CHAT_EVENTS_CHANNEL, loggedEvents, type NewChatEvent } from './chat-events.js';
 import { CHAT_COLUMNS, chatMessageFromRow, queuedMessageFromRow, type ChatRow, type MessageRow, type QueuedRow } from './chat-rows.js';
-import { prepared, sqlLiteral, type Pool, type PoolClient, withTransaction } from './pool.js';
+import { executeAndCommit, prepared, sqlLiteral, type Pool, type PoolClient, withTransaction } from './pool.js';
 import { appendWatchEvent, WATCH_EVENTS_CHANNEL, watchAppend, watchAppendSql } from './watch-events.js';
 
 function refuse(kind: ChatCommandErrorKind): never {
@@ -167,9 +167,10 @@ function runningRow(locked: ChatRow, turn: number, modelConfigId: string, planMo
  * retire): inserts the user message, sets the chat running and appends its events (and the
  * watch event when the status changes), returning the message's id. The events are built here
  * from the locked row; the statement fills in the message's id. Writes nothing and returns
- * undefined otherwise, and the caller takes the general path (`claimTurnUserMessage`) in the
- * same transaction. Runs after the chat's lock, so its snapshot holds every committed write of
- * the chat. The first token of a send waits on this transaction: every round trip counts.
+ * undefined otherwise, and the caller takes the general path (`startTurnGenerally`) in a new
+ * transaction. Either way it commits the transaction, in the statement's round trip
+ * (`executeAndCommit`). Runs after the chat's lock, so its snapshot holds every committed write
+ * of the chat. The first token of a send waits on this transaction: every round trip counts.
  */
 async function startTurnWhenClear(
   client: PoolClient,
@@ -199,7 +200,8 @@ async function startTurnWhenClear(
   const running = runningRow(locked, turn, message.modelConfigId, planMode, locked.tx_now);
   const watch = locked.status === 'running' ? undefined : watchAppend('status_change', running);
   const watchSql = watchAppendSql({ owner: 13, chat: 1, kind: 14, payload: 15, channel: 16 });
-  const { rows } = await client.query<{ id: number }>(
+  const rows = await executeAndCommit<{ id: number }>(
+    client,
     prepared(
       watch === undefined ? 'start-turn-with-events' : 'start-turn-with-events-and-watch',
       `WITH clear AS (
@@ -240,6 +242,44 @@ async function startTurnWhenClear(
   );
   const row = rows[0];
   return row === undefined ? undefined : { messageId: row.id, planMode: running.plan_mode };
+}
+
+/** What a send's write is asked to store: the turn's user message and, optionally, a plan mode. */
+interface SendWrite {
+  chatId: string;
+  turn: number;
+  content: ChatMessagePart[];
+  modelConfigId: string | null;
+  apiKeyId?: string | null;
+  planMode?: boolean;
+}
+
+/** The locked chat of a send, refusing a model the send asked for that is not the one resolved. */
+function lockedForSend(rows: LockedChatWithModel[], requested: string | null): LockedChatWithModel & { model_config_id: string } {
+  const chat = lockedWithModel(rows);
+  if (requested !== null && chat.model_config_id !== requested) refuse('InvalidModelConfig');
+  return chat;
+}
+
+function userMessage(chat: { model_config_id: string }, input: SendWrite): { content: ChatMessagePart[]; modelConfigId: string; apiKeyId: string | null } {
+  return { content: input.content, modelConfigId: chat.model_config_id, apiKeyId: input.apiKeyId ?? null };
+}
+
+/**
+ * A send's turn start whatever the chat holds: claims the turn's user message (keeping an earlier
+ * attempt's, retiring what a discarded run left), empties a stale queue mirror and sets the chat
+ * running, with the events of each. The workflow's queue is empty when it sends directly.
+ */
+async function startTurnGenerally(client: PoolClient, chat: LockedChatWithModel & { model_config_id: string }, input: SendWrite): Promise<{ messageId: number; modelConfigId: string; planMode: boolean }> {
+  const modelConfigId = chat.model_config_id;
+  const claim = await claimTurnUserMessage(client, input.chatId, input.turn, userMessage(chat, input));
+  const queueChanged = chat.queued_count > 0 && (await matchQueue(client, input.chatId, []));
+  const running = await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);
+  const events = await claimEvents(client, input.chatId, claim);
+  if (queueChanged) events.push(await queueEvent(client, input.chatId));
+  if (chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
+  await appendChatEvents(client, input.chatId, events);
+  return { messageId: claim.message.id, modelConfigId, planMode: running.plan_mode };
 }
 
 /**
@@ -398,32 +438,23 @@ export function createChatStore(pool: Pool) {
     },
 
     /** Inserts a user message and starts `turn` with it. The workflow sends directly only when its queue is empty. */
-    async insertUserMessage(input: {
-      chatId: string;
-      turn: number;
-      content: ChatMessagePart[];
-      modelConfigId: string | null;
-      apiKeyId?: string | null;
-      planMode?: boolean;
-    }): Promise<{ messageId: number; modelConfigId: string; planMode: boolean }> {
-      return withTransaction<{ messageId: number; modelConfigId: string; planMode: boolean }, LockedChatWithModel>(pool, async (client, locked) => {
-        const chat = lockedWithModel(locked);
-        const modelConfigId = chat.model_config_id;
-        if (input.modelConfigId !== null && modelConfigId !== input.modelConfigId) refuse('InvalidModelConfig');
-        const message = { content: input.content, modelConfigId, apiKeyId: input.apiKeyId ?? null };
-        // The usual send: nothing queued, nothing of this turn stored yet. The lock, then one statement.
-        const started = chat.queued_count === 0 ? await startTurnWhenClear(client, chat, input.turn, message, input.planMode ?? null) : undefined;
-        if (started !== undefined) return { messageId: started.messageId, modelConfigId, planMode: started.planMode };
-        const claim = await claimTurnUserMessage(client, input.chatId, input.turn, message);
-        // The workflow's queue is empty here; the mirror only needs rewriting if rows are queued.
-        const queueChanged = chat.queued_count > 0 && (await matchQueue(client, input.chatId, []));
-        const running = await setRunning(client, input.chatId, input.turn, modelConfigId, chat.status, input.planMode ?? null);
-        const events = await claimEvents(client, input.chatId, claim);
-        if (queueChanged) events.push(await queueEvent(client, input.chatId));
-        if (chat.status !== 'running' || chat.turn_count !== input.turn) events.push(statusEvent('running'));
-        await appendChatEvents(client, input.chatId, events);
-        return { messageId: claim.message.id, modelConfigId, planMode: running.plan_mode };
-      }, lockChatResolvingModelSql(input.chatId, input.modelConfigId));
+    async insertUserMessage(input: SendWrite): Promise<{ messageId: number; modelConfigId: string; planMode: boolean }> {
+      type Started = { messageId: number; modelConfigId: string; planMode: boolean };
+      const lockSql = lockChatResolvingModelSql(input.chatId, input.modelConfigId);
+      // The usual send: nothing queued, nothing of this turn stored yet. The lock, then one statement
+      // that commits. When it finds the turn not clear it wrote nothing, and the general path runs
+      // in a transaction of its own.
+      const usual = await withTransaction<Started | undefined, LockedChatWithModel>(
+        pool,
+        async (client, locked) => {
+          const chat = lockedForSend(locked, input.modelConfigId);
+          if (chat.queued_count > 0) return startTurnGenerally(client, chat, input);
+          const started = await startTurnWhenClear(client, chat, input.turn, userMessage(chat, input), input.planMode ?? null);
+          return started === undefined ? undefined : { messageId: started.messageId, modelConfigId: chat.model_config_id, planMode: started.planMode };
+        },
+        lockSql,
+      );
+      return usual ?? withTransaction<Started, LockedChatWithModel>(pool, async (client, locked) => startTurnGenerally(client, lockedForSend(locked, input.modelConfigId), input), lockSql);
     },
 
     /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/harness.js';
-import { createPool, sqlLiteral, withTransaction, type Pool } from './pool.js';
+import { createPool, executeAndCommit, prepared, runBeforeCommit, sqlLiteral, withTransaction, type Pool } from './pool.js';
 
 let pool: Pool;
 
@@ -43,6 +43,71 @@ describe('withTransaction', () => {
     ).rejects.toThrow('the work failed');
     const { rows } = await pool.query('SELECT id FROM pool_test_rows WHERE id = 2');
     expect(rows).toEqual([]);
+  });
+});
+
+describe('executeAndCommit', () => {
+  const insertRow = (id: number, label: string | null) =>
+    prepared('pool-test-insert', 'INSERT INTO pool_test_rows (id, label) VALUES ($1, $2) RETURNING id, label', [id, label]);
+
+  it('commits the statement with its transaction, on a connection’s first use and on later ones', async () => {
+    const url = await createTestDatabase();
+    const single = createPool(url, { max: 1 });
+    // Read back on another connection: only committed rows show there.
+    const other = createPool(url, { max: 1 });
+    try {
+      await single.query('CREATE TABLE pool_test_rows (id integer PRIMARY KEY, label text, touched boolean NOT NULL DEFAULT false)');
+      const labels = [`plain`, `it's "quoted" \\ and {"json": [1, 2]}`, null];
+      for (const [index, label] of labels.entries()) {
+        // One connection: the first call prepares the statement, the later ones reuse it.
+        const rows = await withTransaction(single, async (client) => {
+          await client.query('UPDATE pool_test_rows SET touched = true');
+          return executeAndCommit<{ id: number; label: string | null }>(client, insertRow(index + 10, label));
+        });
+        expect(rows).toEqual([{ id: index + 10, label }]);
+      }
+      const { rows } = await other.query('SELECT id, label, touched FROM pool_test_rows ORDER BY id');
+      expect(rows).toEqual([
+        { id: 10, label: 'plain', touched: true },
+        { id: 11, label: labels[1], touched: true },
+        { id: 12, label: null, touched: false },
+      ]);
+    } finally {
+      await single.end();
+      await other.end();
+    }
+  });
+
+  it('rolls the whole transaction back when the statement fails, and the connection works on', async () => {
+    const single = createPool(await createTestDatabase(), { max: 1 });
+    try {
+      await single.query('CREATE TABLE pool_test_rows (id integer PRIMARY KEY, label text)');
+      await withTransaction(single, (client) => executeAndCommit(client, insertRow(1, 'first')));
+      await expect(
+        withTransaction(single, async (client) => {
+          await client.query(`UPDATE pool_test_rows SET label = 'changed'`);
+          return executeAndCommit(client, insertRow(1, 'duplicate'));
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      await withTransaction(single, (client) => executeAndCommit(client, insertRow(2, 'second')));
+      const { rows } = await single.query('SELECT id, label FROM pool_test_rows ORDER BY id');
+      expect(rows).toEqual([
+        { id: 1, label: 'first' },
+        { id: 2, label: 'second' },
+      ]);
+    } finally {
+      await single.end();
+    }
+  });
+
+  it('refuses to commit ahead of writes that wait for the commit', async () => {
+    await expect(
+      withTransaction(pool, async (client) => {
+        await runBeforeCommit(client, async () => undefined);
+        return executeAndCommit(client, insertRow(99, 'never'));
+      }),
+    ).rejects.toThrow(/waiting for the commit/);
+    expect((await pool.query('SELECT id FROM pool_test_rows WHERE id = 99')).rows).toEqual([]);
   });
 });
 

@@ -35,11 +35,53 @@ export function createStreamPool(connectionString: string): pg.Pool {
  * a migration adding a column under a running process would change its result type, which
  * PostgreSQL refuses for a prepared statement ("cached plan must not change result type").
  */
-export function prepared(name: string, text: string, values: unknown[]): pg.QueryConfig {
+export interface PreparedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+export function prepared(name: string, text: string, values: unknown[]): PreparedStatement {
   return { name, text, values };
 }
 
 const commitHooks = new WeakMap<Queryable, Array<() => Promise<void>>>();
+/** Transactions their work already committed (`executeAndCommit`); withTransaction sends no COMMIT. */
+const committedByWork = new WeakSet<PoolClient>();
+/** The named statements each connection has prepared, as far as this process has seen them succeed. */
+const preparedOn = new WeakMap<PoolClient, Set<string>>();
+
+/**
+ * Runs `statement` (see `prepared`) as the last statement of the transaction `client` is in and
+ * commits, in one round trip once the connection has prepared it: `EXECUTE name(literals); COMMIT`
+ * over the simple query protocol, which reuses the plan PostgreSQL made for the named statement.
+ * A connection's first use takes two round trips (the statement, prepared on the way, then COMMIT).
+ * Only inside `withTransaction`, with no `runBeforeCommit` writes pending.
+ */
+export async function executeAndCommit<Row extends pg.QueryResultRow>(client: PoolClient, statement: PreparedStatement): Promise<Row[]> {
+  if ((commitHooks.get(client)?.length ?? 0) > 0) throw new Error('executeAndCommit: writes are waiting for the commit');
+  const known = preparedOn.get(client) ?? new Set<string>();
+  preparedOn.set(client, known);
+  let rows: Row[];
+  if (known.has(statement.name)) {
+    const results = (await client.query<Row>(`EXECUTE ${pg.escapeIdentifier(statement.name)}(${statement.values.map(valueLiteral).join(', ')}); COMMIT`)) as unknown as Array<pg.QueryResult<Row>>;
+    rows = results[0]!.rows;
+  } else {
+    rows = (await client.query<Row>(prepared(statement.name, statement.text, statement.values))).rows;
+    known.add(statement.name);
+    await client.query('COMMIT');
+  }
+  committedByWork.add(client);
+  return rows;
+}
+
+/** A parameter value as the literal `EXECUTE` takes, typed by the prepared statement. */
+function valueLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'boolean' || typeof value === 'number') return sqlLiteral(String(value));
+  if (typeof value === 'string') return sqlLiteral(value);
+  throw new Error(`executeAndCommit: no literal for a ${typeof value} parameter`);
+}
 
 /**
  * Runs `write` as late as possible in the current transaction: just before COMMIT when `db` is
@@ -77,6 +119,7 @@ export async function withTransaction<T, Opening extends pg.QueryResultRow = nev
       openingRows = results[1]!.rows;
     }
     const result = await work(client, openingRows);
+    if (committedByWork.has(client)) return result;
     for (const hook of hooks) await hook();
     await client.query('COMMIT');
     return result;
@@ -84,6 +127,7 @@ export async function withTransaction<T, Opening extends pg.QueryResultRow = nev
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    committedByWork.delete(client);
     commitHooks.delete(client);
     client.release();
   }
