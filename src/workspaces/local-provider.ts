@@ -3,6 +3,7 @@
  * worker's host served by a `chatd agent` process.
  *
  *   <dataDir>/workspaces/<workspace id>/root         the files; the agent's --root
+ *   <dataDir>/workspaces/<workspace id>/home         the agent's and its commands' HOME
  *   <dataDir>/workspaces/<workspace id>/agent/       the agent's state dir: token, agent.json, agent.log
  *   <dataDir>/workspaces/<workspace id>/agent.pgid   the process group of the agent spawned last
  *   <dataDir>/workspaces/<workspace id>/seeded       written once the template's files are in place
@@ -50,6 +51,12 @@ export interface LocalProviderOptions {
 export interface LocalWorkspacePaths {
   directory: string;
   root: string;
+  /**
+   * The workspace's own home directory. Every local workspace runs as chatd's OS user; with
+   * one HOME between them, a file one chat's model writes to `~` (an `~/AGENTS.md`, a git
+   * config, shell history) would reach every other user's chats.
+   */
+  home: string;
   stateDir: string;
   logFile: string;
   agentFile: string;
@@ -78,6 +85,7 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
     return {
       directory,
       root: path.join(directory, 'root'),
+      home: path.join(directory, 'home'),
       stateDir,
       logFile: path.join(stateDir, 'agent.log'),
       agentFile: agentInfoPath(stateDir),
@@ -182,12 +190,14 @@ export class LocalWorkspaceProvider implements WorkspaceProvider {
   private async spawn(paths: LocalWorkspacePaths, context: BuildContext): Promise<AgentAddress> {
     await this.terminate(paths, context.signal);
     const token = randomBytes(32).toString('base64url');
+    await mkdir(paths.home, { recursive: true, mode: 0o700 });
     const { pid: pgid } = await spawnAgent({
       root: paths.root,
       stateDir: paths.stateDir,
       token,
       logFile: paths.logFile,
-      ...(this.options.agentEnv === undefined ? {} : { env: this.options.agentEnv }),
+      // The operator's agent environment may still name another HOME on purpose.
+      env: { HOME: paths.home, ...this.options.agentEnv },
     });
     await writeFile(paths.pgidFile, `${pgid}\n`);
     const deadline = Date.now() + this.budgets.agentConnectMs;

@@ -125,6 +125,26 @@ describe('the workspace service with local agents', () => {
     expect((await workspaceRow(id)).build_number).toBe(2);
   });
 
+  it('gives each workspace a home of its own: what one chat’s model writes to ~ never reaches another’s prompt', async () => {
+    const [first, second] = [await newChat(), await newChat()];
+    const clients = [];
+    for (const chatId of [first, second]) {
+      const created = await service.createForChat({ chatId, templateName: 'slow', operationId: operation() });
+      expect(created, JSON.stringify(created)).toMatchObject({ status: 'running', agent_status: 'ready' });
+      const agent = await service.agentFor(chatId);
+      if (!('client' in agent)) throw new Error(agent.message);
+      const home = await agent.client.execute({ id: 'home', command: 'printf %s "$HOME"', timeoutMs: 10_000, background: false });
+      expect(home.output).toBe(provider.paths(created.workspace_id!).home);
+      clients.push(agent.client);
+    }
+    const written = await clients[0]!.execute({ id: 'rules', command: 'printf "Only for the first chat.\\n" > ~/AGENTS.md', timeoutMs: 10_000, background: false });
+    expect(written).toMatchObject({ success: true });
+    const [own, other] = await Promise.all(clients.map((client) => client.context({ instructionFiles: true })));
+    expect(own!.instruction_files).toEqual([expect.objectContaining({ directory: 'home', content: 'Only for the first chat.\n' })]);
+    expect(other!.instruction_files).toEqual([]);
+    expect(other!.home_directory).not.toBe(own!.home_directory);
+  });
+
   it('reports a failing startup script as startup_scripts_failed with its output, and leaves the workspace usable', async () => {
     const chatId = await newChat();
     const result = await service.createForChat({ chatId, templateName: 'failing', operationId: operation() });
