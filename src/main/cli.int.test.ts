@@ -2,6 +2,7 @@
  * The `chatd` command as a user runs it: real child processes, real embedded servers.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
-import { findUserByApiKey } from '../db/users.js';
+import { ensureUser, findUserByApiKey } from '../db/users.js';
+import { createChatStore } from '../db/chat-store.js';
 import { findFreePort } from '../dev/process-tree.js';
 import { apiClient, waitFor } from '../../test/support/http.js';
 import { createTestDatabase } from '../../test/support/harness.js';
@@ -121,6 +123,39 @@ describe('chatd operator commands', () => {
       expect(JSON.stringify(rows)).not.toContain(key);
       const stuck = await runCli(['chats', 'stuck', '--minutes', '5'], { DATABASE_URL: databaseUrl });
       expect(stuck).toMatchObject({ code: 0, stdout: 'no running chat has been without progress for 5 minutes\n' });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('lists running chats that made no progress for longer than asked, oldest first, and no others', async () => {
+    const databaseUrl = await createTestDatabase();
+    const pool = createPool(databaseUrl);
+    try {
+      await migrate(pool);
+      const owner = await ensureUser(pool, 'dave', false);
+      await pool.query(`INSERT INTO model_configs (id, provider, model, display_name, is_default) VALUES ($1, 'echo', 'echo', 'Echo', true)`, [randomUUID()]);
+      const chat = async (status: string, minutesAgo: number): Promise<string> => {
+        const chatId = randomUUID();
+        await createChatStore(pool).createChat({
+          chatId,
+          turn: 1,
+          create: { ownerId: owner.id, title: status, content: [{ type: 'text', text: 'hi' }], modelConfigId: null, systemPrompt: null, labels: {}, dynamicTools: [], clientMessageId: null },
+        });
+        await pool.query(`UPDATE chats SET status = $2, last_progress_at = now() - make_interval(mins => $3) WHERE id = $1`, [chatId, status, minutesAgo]);
+        return chatId;
+      };
+      const stalled = await chat('running', 30);
+      const stopping = await chat('interrupting', 12);
+      await chat('running', 1);
+      await chat('waiting', 60);
+      const result = await runCli(['chats', 'stuck', '--minutes', '5'], { DATABASE_URL: databaseUrl });
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(new RegExp(`^${stalled}  running  owner=${owner.id}  turn=1  last progress .*  workflow chat/${stalled}$`));
+      expect(lines[1]).toMatch(new RegExp(`^${stopping}  interrupting  `));
+      expect((await runCli(['chats', 'stuck', '--minutes', 'soon'], { DATABASE_URL: databaseUrl })).stderr).toContain('--minutes must be a non-negative number');
     } finally {
       await pool.end();
     }
