@@ -25,7 +25,7 @@ import { stepUsage } from '../llm/step-usage.js';
 import { type ChatMcpTools, type McpToolOffer } from '../mcp/chat-mcp-tools.js';
 import { type ToolRegistry } from '../tools/chat-tool.js';
 import { ADVISOR_TOOL_NAME } from '../domain/advisor.js';
-import { builtinToolAllowed, dynamicToolsAllowed, mcpToolsAllowed } from '../domain/tool-policy.js';
+import { builtinToolAllowed, dynamicToolsAllowed, mcpToolAllowed, mcpToolsPossible } from '../domain/tool-policy.js';
 import { chatdSystemPrompt } from '../prompt/system-prompt.js';
 import { type LlmStepInput, type LlmStepResult } from './activity-types.js';
 import { withCompactionDue } from './compaction-due.js';
@@ -220,10 +220,12 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     const role = turnStart?.planMode === undefined ? chat.role : { ...chat.role, planMode: turnStart.planMode };
     // The gating matrix: plan mode and read-only sub-agents get fewer tools.
     const dynamicTools = dynamicToolsAllowed(role) ? DynamicTools.parse(chat.dynamicTools) : [];
-    const mcp = mcpToolsAllowed(role) ? await discoveringMcp : [];
+    const discovered = mcpToolsPossible(role) ? await discoveringMcp : [];
+    const mcp = discovered.filter((offer) => mcpToolAllowed(offer.route, role));
     const mcpNames = new Set(mcp.map((offer) => offer.name));
+    const withheldMcpNames = new Set(discovered.map((offer) => offer.name).filter((name) => !mcpNames.has(name)));
     const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => !builtinNames.has(name) && !mcpNames.has(name)));
-    const stepTools: StepTools = { tools: dependencies.tools, role, dynamicNames, mcpNames };
+    const stepTools: StepTools = { tools: dependencies.tools, role, dynamicNames, mcpNames, withheldMcpNames };
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
     if (finished !== undefined) return withCompactionDue(resultFromMessage(finished, stepTools), finished.usage, chat);
     const modelConfig = chat.modelConfig;

@@ -32,6 +32,7 @@ export interface McpServerRow {
   signing_secret_sealed: string | null;
   tool_allow_list: string[];
   tool_deny_list: string[];
+  allow_in_plan_mode: boolean;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
@@ -59,6 +60,7 @@ export function mcpServerFromRow(row: McpServerRow): McpServer {
     has_signing_secret: row.signing_secret_sealed !== null,
     tool_allow_list: row.tool_allow_list,
     tool_deny_list: row.tool_deny_list,
+    allow_in_plan_mode: row.allow_in_plan_mode,
     enabled: row.enabled,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
@@ -117,11 +119,12 @@ export function createMcpServerCatalogue(pool: Pool, sealer: KeySealer | undefin
         input.tool_allow_list ?? [],
         input.tool_deny_list ?? [],
         input.enabled ?? true,
+        input.allow_in_plan_mode ?? false,
       ];
       const { rows } = await refusingConstraints(() =>
         pool.query<McpServerRow>(
-          `INSERT INTO mcp_servers (id, slug, display_name, url, transport, auth_type, auth_config_sealed, identity_headers, signing_secret_sealed, tool_allow_list, tool_deny_list, enabled)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (slug) DO NOTHING RETURNING *`,
+          `INSERT INTO mcp_servers (id, slug, display_name, url, transport, auth_type, auth_config_sealed, identity_headers, signing_secret_sealed, tool_allow_list, tool_deny_list, enabled, allow_in_plan_mode)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (slug) DO NOTHING RETURNING *`,
           values,
         ),
       );
@@ -148,6 +151,7 @@ export function createMcpServerCatalogue(pool: Pool, sealer: KeySealer | undefin
       if (input.tool_allow_list !== undefined) set('tool_allow_list', input.tool_allow_list);
       if (input.tool_deny_list !== undefined) set('tool_deny_list', input.tool_deny_list);
       if (input.enabled !== undefined) set('enabled', input.enabled);
+      if (input.allow_in_plan_mode !== undefined) set('allow_in_plan_mode', input.allow_in_plan_mode);
       const { rows } = await refusingConstraints(() => pool.query<McpServerRow>(`UPDATE mcp_servers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`, values));
       return rows[0] === undefined ? undefined : mcpServerFromRow(rows[0]);
     },

@@ -19,6 +19,7 @@ import { sql as skillsAndContext } from './migrations/0013-skills-and-context.js
 import { sql as compaction } from './migrations/0014-compaction.js';
 import { sql as streamFence } from './migrations/0015-stream-fence.js';
 import { sql as turnInterrupted } from './migrations/0016-turn-interrupted.js';
+import { sql as mcpPlanMode } from './migrations/0017-mcp-plan-mode.js';
 
 export interface Migration {
   version: number;
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'compaction', sql: compaction },
   { version: 15, name: 'stream-fence', sql: streamFence },
   { version: 16, name: 'turn-interrupted', sql: turnInterrupted },
+  { version: 17, name: 'mcp-plan-mode', sql: mcpPlanMode },
 ];
 
 /** Arbitrary constant naming chatd's migration lock. */

@@ -65,6 +65,8 @@ export const McpServer = z.object({
   tool_allow_list: z.array(z.string()),
   /** These tools are never offered (applied after the allow list). */
   tool_deny_list: z.array(z.string()),
+  /** Offered to a chat in plan mode too (its root chat; never its plan-mode sub-agents). */
+  allow_in_plan_mode: z.boolean(),
   enabled: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -86,6 +88,8 @@ export const CreateMcpServerRequest = z
     signing_secret: SigningSecret.optional(),
     tool_allow_list: ToolNameList.optional(),
     tool_deny_list: ToolNameList.optional(),
+    /** Default false: a chat in plan mode is offered no tools of the server. */
+    allow_in_plan_mode: z.boolean().optional(),
     enabled: z.boolean().optional(),
   })
   .refine((body) => body.identity_headers !== true || body.signing_secret !== undefined, { message: 'identity_headers needs a signing_secret.', path: ['signing_secret'] });
@@ -103,6 +107,7 @@ export const UpdateMcpServerRequest = z
     signing_secret: SigningSecret.nullable(),
     tool_allow_list: ToolNameList,
     tool_deny_list: ToolNameList,
+    allow_in_plan_mode: z.boolean(),
     enabled: z.boolean(),
   })
   .partial()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinToolAllowed, dynamicToolsAllowed, mcpToolsAllowed, planModeAllowsWrite, ROOT_CHAT, stopsTurnAfter, type ChatRole } from './tool-policy.js';
+import { builtinToolAllowed, dynamicToolsAllowed, mcpToolAllowed, mcpToolsPossible, planModeAllowsWrite, ROOT_CHAT, stopsTurnAfter, type ChatRole } from './tool-policy.js';
 
 const planRoot: ChatRole = { isChild: false, planMode: true, agentType: null };
 const generalChild: ChatRole = { isChild: true, planMode: false, agentType: 'general' };
@@ -31,9 +31,21 @@ describe('the tool gating matrix', () => {
   it('keeps explore sub-agents and sub-agents of a planning chat read-only, with no MCP or client tools', () => {
     for (const role of [exploreChild, planChild]) {
       expect(allowed(role, ALL)).toEqual(READ);
-      expect(mcpToolsAllowed(role)).toBe(false);
+      expect(mcpToolsPossible(role)).toBe(false);
+      expect(mcpToolAllowed({ kind: 'remote', allowInPlanMode: true }, role)).toBe(false);
       expect(dynamicToolsAllowed(role)).toBe(false);
     }
+  });
+
+  it('offers a root chat in plan mode only the MCP servers allowed in plan mode, never the workspace’s', () => {
+    const workspace = { kind: 'workspace' as const };
+    const allowedRemote = { kind: 'remote' as const, allowInPlanMode: true };
+    const otherRemote = { kind: 'remote' as const, allowInPlanMode: false };
+    expect([workspace, allowedRemote, otherRemote].map((source) => mcpToolAllowed(source, planRoot))).toEqual([false, true, false]);
+    expect([workspace, allowedRemote, otherRemote].map((source) => mcpToolAllowed(source, ROOT_CHAT))).toEqual([true, true, true]);
+    expect([workspace, allowedRemote, otherRemote].map((source) => mcpToolAllowed(source, generalChild))).toEqual([true, true, true]);
+    expect(mcpToolsPossible(planRoot)).toBe(true);
+    expect(dynamicToolsAllowed(planRoot)).toBe(false);
   });
 
   it('ends a plan-mode root turn after a proposal or a question, and no other turn', () => {

@@ -82,9 +82,19 @@ export function builtinToolAllowed(name: string, role: ChatRole): boolean {
   return group === undefined ? !isReadOnly(role) : groupAllowed(group, role);
 }
 
-/** Workspace and remote MCP tools: never in plan mode or for read-only sub-agents. */
-export function mcpToolsAllowed(role: ChatRole): boolean {
-  return !role.planMode && !isReadOnly(role);
+/**
+ * An MCP tool, by where it comes from: every one normally; in a root chat in plan mode only
+ * those of remote servers the admin allows in plan mode (never the workspace's servers); none
+ * for read-only sub-agents (explore, and plan mode's).
+ */
+export function mcpToolAllowed(source: { kind: 'workspace' | 'remote'; allowInPlanMode?: boolean }, role: ChatRole): boolean {
+  if (isReadOnly(role)) return false;
+  return !role.planMode || (source.kind === 'remote' && source.allowInPlanMode === true);
+}
+
+/** Whether a chat in this role may be offered any MCP tool (else its discovery is not waited for). */
+export function mcpToolsPossible(role: ChatRole): boolean {
+  return !isReadOnly(role);
 }
 
 /** Client-executed tools declared on the chat: skipped in plan mode and for read-only sub-agents. */

@@ -23,13 +23,13 @@ export interface McpCallResult {
 /** Admin-configured remote servers (src/mcp/remote-mcp.ts), as this module needs them. */
 export interface RemoteMcp {
   discover(input: { chatId: string; ownerId: string }): Promise<{
-    tools: Array<{ serverId: string; slug: string; name: string; description?: string; inputSchema: Record<string, unknown> }>;
+    tools: Array<{ serverId: string; slug: string; allowInPlanMode: boolean; name: string; description?: string; inputSchema: Record<string, unknown> }>;
     warnings: Array<{ serverId: string; slug: string; message: string }>;
   }>;
   call(input: { chatId: string; ownerId: string; serverId: string; tool: string; arguments: Record<string, unknown>; signal?: AbortSignal }): Promise<McpCallResult>;
 }
 
-export type McpRoute = { kind: 'workspace'; agentKey: string; server: string; tool: string } | { kind: 'remote'; serverId: string; slug: string; tool: string };
+export type McpRoute = { kind: 'workspace'; agentKey: string; server: string; tool: string } | { kind: 'remote'; serverId: string; slug: string; tool: string; allowInPlanMode: boolean };
 
 export interface McpToolOffer {
   name: string;
@@ -71,7 +71,7 @@ export class ChatMcpTools {
         tool: tool.name,
         ...(tool.description === undefined ? {} : { description: tool.description }),
         inputSchema: tool.inputSchema,
-        route: { kind: 'remote' as const, serverId: tool.serverId, slug: tool.slug, tool: tool.name },
+        route: { kind: 'remote' as const, serverId: tool.serverId, slug: tool.slug, tool: tool.name, allowInPlanMode: tool.allowInPlanMode },
       })),
     ];
     const names = assignMcpToolNames(entries, new Set(reserved));

@@ -10,6 +10,7 @@ import { apiClient, type ApiClient } from '../../test/support/http.js';
 import { startHarness, type Harness } from '../../test/support/harness.js';
 import { createChat, listMessages, script, waitForIdle } from '../../test/support/chat-helpers.js';
 import { closedPort, startMcpTestServer, TEST_MCP_SECRETS, type McpTestServer } from '../../test/support/mcp-test-server.js';
+import { recordingModelResolver, type RecordedCall } from '../../test/support/recording-model.js';
 import { ChatMcpTools } from './chat-mcp-tools.js';
 import { WorkspaceMcpCatalogue } from './workspace-mcp-catalogue.js';
 
@@ -18,6 +19,7 @@ describe('remote MCP servers in a chat', () => {
   let alice: ApiClient;
   let server: McpTestServer;
   const ids: Record<string, string> = {};
+  const offered: RecordedCall[] = [];
 
   beforeAll(async () => {
     harness = await startHarness({ startWorker: false });
@@ -31,6 +33,7 @@ describe('remote MCP servers in a chat', () => {
         auth: { type: 'api_key', api_key_header: 'X-Api-Key', api_key_value: TEST_MCP_SECRETS.apiKey },
       }),
       admin.post('/api/v1/mcp-servers', { slug: 'gone', url: `http://127.0.0.1:${await closedPort()}/mcp` }),
+      admin.post('/api/v1/mcp-servers', { slug: 'planner', url: `${server.url}/open/mcp`, allow_in_plan_mode: true }),
     ]);
     for (const response of created) {
       expect(response.status).toBe(201);
@@ -38,7 +41,10 @@ describe('remote MCP servers in a chat', () => {
     }
     // No workspace in these chats: the workspace side finds nothing.
     const noWorkspaces = { agentFor: async () => ({ problem: 'no_workspace' as const, message: 'none' }) };
-    await harness.startWorker({ mcp: new ChatMcpTools({ pool: harness.pool, workspace: new WorkspaceMcpCatalogue(noWorkspaces), remote: remoteMcp(harness.pool, harness.secretBox) }) });
+    await harness.startWorker({
+      mcp: new ChatMcpTools({ pool: harness.pool, workspace: new WorkspaceMcpCatalogue(noWorkspaces), remote: remoteMcp(harness.pool, harness.secretBox) }),
+      resolveModel: recordingModelResolver(() => harness.secretBox, offered, { withToolsOnly: true }),
+    });
   });
 
   afterAll(async () => {
@@ -73,5 +79,35 @@ describe('remote MCP servers in a chat', () => {
     const warnings = (await readChatEvents(harness.pool, chat.id, 0)).filter((event) => event.type === 'warning');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.payload).toMatchObject({ source: 'mcp', server: 'gone' });
+  });
+
+  it('offers a chat in plan mode only the servers an admin allows in plan mode, and runs no other server’s tool', async () => {
+    const admin = apiClient(harness.apiUrl, harness.admin.key);
+    expect((await admin.get(`/api/v1/mcp-servers/${ids.planner}`)).body).toMatchObject({ slug: 'planner', allow_in_plan_mode: true });
+    expect((await admin.get(`/api/v1/mcp-servers/${ids.calc}`)).body).toMatchObject({ slug: 'calc', allow_in_plan_mode: false });
+    offered.length = 0;
+    const chat = await createChat(alice, {
+      plan_mode: true,
+      mcp_server_ids: [ids.calc, ids.planner],
+      content: script({ steps: [{ toolCalls: [{ name: 'planner__add', args: { a: 1, b: 2 } }, { name: 'calc__add', args: { a: 2, b: 2 } }] }, { text: 'planned' }] }),
+    });
+    expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
+    // ask_user_question is offered in plan mode only.
+    const firstStep = offered.find((call) => call.tools.includes('ask_user_question'));
+    expect(firstStep?.tools).toEqual(expect.arrayContaining(['planner__add', 'planner__echo']));
+    expect(firstStep?.tools.filter((name) => name.startsWith('calc__'))).toEqual([]);
+    const { messages } = await listMessages(alice, chat.id);
+    const results = messages.flatMap((message) => message.content).filter((part: any) => part.type === 'tool-result');
+    expect(results).toEqual([
+      expect.objectContaining({ tool_name: 'planner__add', result: '3', is_error: false }),
+      expect.objectContaining({ tool_name: 'calc__add', result: 'Tool not active in this turn: calc__add', is_error: true }),
+    ]);
+
+    // Out of plan mode the same chat is offered both servers again.
+    offered.length = 0;
+    expect((await alice.patch(`/api/v1/chats/${chat.id}`, { plan_mode: false })).status).toBe(200);
+    await alice.post(`/api/v1/chats/${chat.id}/messages`, { content: script({ steps: [{ text: 'building' }] }) });
+    expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
+    expect(offered.at(-1)?.tools).toEqual(expect.arrayContaining(['planner__add', 'calc__add']));
   });
 });

@@ -49,6 +49,8 @@ export interface RemoteMcpContext {
 export interface RemoteTool {
   serverId: string;
   slug: string;
+  /** The admin allows the server in plan mode. */
+  allowInPlanMode: boolean;
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
@@ -138,6 +140,7 @@ async function listServerTools(server: McpServerRow, context: RemoteMcpContext, 
         .map((tool) => ({
           serverId: server.id,
           slug: server.slug,
+          allowInPlanMode: server.allow_in_plan_mode,
           name: tool.name,
           ...(tool.description === undefined ? {} : { description: tool.description }),
           inputSchema: tool.inputSchema as Record<string, unknown>,
