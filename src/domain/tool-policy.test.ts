@@ -28,13 +28,16 @@ describe('the tool gating matrix', () => {
     expect(allowed(generalChild, ALL)).toEqual([...READ, 'write_file', 'edit_files', 'attach_file', 'process_list', 'process_signal']);
   });
 
-  it('keeps explore sub-agents and sub-agents of a planning chat read-only, with no MCP or client tools', () => {
+  it('keeps explore sub-agents and sub-agents of a planning chat read-only, with no workspace MCP or client tools', () => {
     for (const role of [exploreChild, planChild]) {
       expect(allowed(role, ALL)).toEqual(READ);
-      expect(mcpToolsPossible(role)).toBe(false);
-      expect(mcpToolAllowed({ kind: 'remote', allowInPlanMode: true }, role)).toBe(false);
+      expect(mcpToolAllowed({ kind: 'workspace' }, role)).toBe(false);
       expect(dynamicToolsAllowed(role)).toBe(false);
     }
+    // An explore sub-agent keeps the remote servers its chat took from its parent; a planning one gets none.
+    expect([{ kind: 'remote' as const, allowInPlanMode: false }, { kind: 'remote' as const, allowInPlanMode: true }].map((source) => mcpToolAllowed(source, exploreChild))).toEqual([true, true]);
+    expect(mcpToolsPossible(planChild)).toBe(false);
+    expect(mcpToolAllowed({ kind: 'remote', allowInPlanMode: true }, planChild)).toBe(false);
   });
 
   it('offers a root chat in plan mode only the MCP servers allowed in plan mode, never the workspace’s', () => {

@@ -84,17 +84,19 @@ export function builtinToolAllowed(name: string, role: ChatRole): boolean {
 
 /**
  * An MCP tool, by where it comes from: every one normally; in a root chat in plan mode only
- * those of remote servers the admin allows in plan mode (never the workspace's servers); none
- * for read-only sub-agents (explore, and plan mode's).
+ * those of remote servers the admin allows in plan mode; for an explore sub-agent only remote
+ * ones (the servers its chat took from its parent when it was spawned); never a workspace's
+ * server in either; none at all for a plan-mode sub-agent.
  */
 export function mcpToolAllowed(source: { kind: 'workspace' | 'remote'; allowInPlanMode?: boolean }, role: ChatRole): boolean {
-  if (isReadOnly(role)) return false;
+  if (!mcpToolsPossible(role)) return false;
+  if (role.isChild && role.agentType === 'explore') return source.kind === 'remote';
   return !role.planMode || (source.kind === 'remote' && source.allowInPlanMode === true);
 }
 
 /** Whether a chat in this role may be offered any MCP tool (else its discovery is not waited for). */
 export function mcpToolsPossible(role: ChatRole): boolean {
-  return !isReadOnly(role);
+  return !(role.isChild && role.planMode);
 }
 
 /** Client-executed tools declared on the chat: skipped in plan mode and for read-only sub-agents. */

@@ -110,4 +110,22 @@ describe('remote MCP servers in a chat', () => {
     expect((await waitForIdle(alice, chat.id)).status).toBe('waiting');
     expect(offered.at(-1)?.tools).toEqual(expect.arrayContaining(['planner__add', 'calc__add']));
   });
+
+  it('gives an explore sub-agent the remote servers its parent chose, never the workspace’s', async () => {
+    offered.length = 0;
+    const childScript = script({ steps: [{ toolCalls: [{ name: 'calc__add', args: { a: 20, b: 22 } }] }, { text: 'The answer is 42.' }] });
+    const parent = await createChat(alice, {
+      mcp_server_ids: [ids.calc],
+      content: script({ steps: [{ toolCalls: [{ name: 'spawn_agent', args: { type: 'explore', prompt: childScript, title: 'Add it up' } }] }, { text: 'spawned' }] }),
+    });
+    expect((await waitForIdle(alice, parent.id)).status).toBe('waiting');
+    const spawned = (await listMessages(alice, parent.id)).messages.flatMap((message) => message.content).find((part: any) => part.type === 'tool-result' && part.tool_name === 'spawn_agent');
+    const childId = (spawned as { result: { chat_id: string } }).result.chat_id;
+    expect((await waitForIdle(alice, childId)).status).toBe('waiting');
+    const childResults = (await listMessages(alice, childId)).messages.flatMap((message) => message.content).filter((part: any) => part.type === 'tool-result');
+    expect(childResults).toEqual([expect.objectContaining({ tool_name: 'calc__add', result: '42', is_error: false })]);
+    const childStep = offered.find((call) => call.system.includes('You are a sub-agent'));
+    expect(childStep?.tools).toEqual(expect.arrayContaining(['calc__add']));
+    expect(childStep?.tools).not.toContain('write_file');
+  });
 });
