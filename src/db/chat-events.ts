@@ -124,9 +124,9 @@ export async function appendChatEventsForChats(
       return { chat_id: batch.chatId, events, inline: Buffer.byteLength(JSON.stringify(events)) < INLINE_NOTIFY_BYTES, fence };
     });
   if (input.length === 0) return { skipped: [] };
-  const { rows } = await db.query<{ id: string; fenced: boolean }>(
+  const { rows } = await db.query<{ id: string }>(
     prepared(
-      'append-chat-events-for-chats-fenced',
+      'append-chat-events-for-chats-behind-fence',
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(chat_id uuid, events jsonb, inline boolean, fence integer[])
        ), locked AS (
@@ -142,9 +142,9 @@ export async function appendChatEventsForChats(
          SELECT a.id, a.last_seq - jsonb_array_length(a.events) + e.ordinality, e.event->>'type', e.event->'payload'
          FROM allocated a, jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, ordinality)
        )
-       SELECT a.id, false AS fenced, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a
+       SELECT a.id, pg_notify($2, a.id || ':' || a.last_seq || CASE WHEN a.inline THEN ':' || a.events::text ELSE '' END) FROM allocated a
        UNION ALL
-       SELECT locked.id, true, NULL FROM locked WHERE NOT EXISTS (SELECT 1 FROM admitted WHERE admitted.chat_id = locked.id)`,
+       SELECT locked.id, NULL FROM locked WHERE NOT EXISTS (SELECT 1 FROM admitted WHERE admitted.chat_id = locked.id)`,
       [JSON.stringify(input), CHAT_EVENTS_CHANNEL],
     ),
   );
