@@ -100,6 +100,17 @@ describe('executeAndCommit', () => {
     }
   });
 
+  it('refuses values it has no literal for, and any use outside a transaction’s end, before sending anything', async () => {
+    await expect(withTransaction(pool, (client) => executeAndCommit(client, prepared('pool-test-array', 'SELECT $1::int[] AS list', [[1, 2]])))).rejects.toThrow(/no literal for a object/);
+    const client = await pool.connect();
+    try {
+      await expect(executeAndCommit(client, insertRow(98, 'loose'))).rejects.toThrow(/only as the last statement of a withTransaction/);
+    } finally {
+      client.release();
+    }
+    expect((await pool.query('SELECT id FROM pool_test_rows WHERE id = 98')).rows).toEqual([]);
+  });
+
   it('refuses to commit ahead of writes that wait for the commit', async () => {
     await expect(
       withTransaction(pool, async (client) => {

@@ -59,12 +59,16 @@ const preparedOn = new WeakMap<PoolClient, Set<string>>();
  * Only inside `withTransaction`, with no `runBeforeCommit` writes pending.
  */
 export async function executeAndCommit<Row extends pg.QueryResultRow>(client: PoolClient, statement: PreparedStatement): Promise<Row[]> {
-  if ((commitHooks.get(client)?.length ?? 0) > 0) throw new Error('executeAndCommit: writes are waiting for the commit');
+  const hooks = commitHooks.get(client);
+  if (hooks === undefined || committedByWork.has(client)) throw new Error('executeAndCommit: only as the last statement of a withTransaction');
+  if (hooks.length > 0) throw new Error('executeAndCommit: writes are waiting for the commit');
+  // Every value must have a literal, on the connection's first use too.
+  const literals = statement.values.map(valueLiteral);
   const known = preparedOn.get(client) ?? new Set<string>();
   preparedOn.set(client, known);
   let rows: Row[];
   if (known.has(statement.name)) {
-    const results = (await client.query<Row>(`EXECUTE ${pg.escapeIdentifier(statement.name)}(${statement.values.map(valueLiteral).join(', ')}); COMMIT`)) as unknown as Array<pg.QueryResult<Row>>;
+    const results = (await client.query<Row>(`EXECUTE ${pg.escapeIdentifier(statement.name)}(${literals.join(', ')}); COMMIT`)) as unknown as Array<pg.QueryResult<Row>>;
     rows = results[0]!.rows;
   } else {
     rows = (await client.query<Row>(prepared(statement.name, statement.text, statement.values))).rows;
@@ -92,6 +96,7 @@ function valueLiteral(value: unknown): string {
 export async function runBeforeCommit(db: Queryable, write: () => Promise<void>): Promise<void> {
   const hooks = commitHooks.get(db);
   if (hooks === undefined) await write();
+  else if (committedByWork.has(db as PoolClient)) throw new Error('runBeforeCommit: the transaction has already committed');
   else hooks.push(write);
 }
 
