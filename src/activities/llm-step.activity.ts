@@ -101,9 +101,9 @@ const FIRST_CHUNK_PARTS: ReadonlySet<string> = new Set(['text-start', 'text-delt
  * listed simply has no tools this step; remote servers that failed are reported on the chat
  * once per turn (at its first step) as `warning` events.
  */
-async function discoverMcpTools(dependencies: LlmStepDependencies, input: LlmStepInput, builtinNames: ReadonlySet<string>): Promise<McpToolOffer[]> {
+async function discoverMcpTools(dependencies: LlmStepDependencies, input: LlmStepInput, builtinNames: ReadonlySet<string>, planMode: boolean | undefined): Promise<McpToolOffer[]> {
   if (dependencies.mcp === undefined) return [];
-  const discovery = await dependencies.mcp.discover(input.chatId, builtinNames);
+  const discovery = await dependencies.mcp.discover(input.chatId, builtinNames, planMode === undefined ? {} : { planMode });
   if (input.step === 1 && discovery.warnings.length > 0) {
     await appendChatEvents(
       dependencies.pool,
@@ -182,7 +182,8 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     const context = Context.current();
     // Independent reads in parallel: time to first token is what users feel.
     const builtinNames = new Set(dependencies.tools.all().map((builtin) => builtin.name));
-    const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames).catch((): McpToolOffer[] => []);
+    // A send's first step may run before its turn's plan mode is written: it lists by the send's.
+    const discoveringMcp = discoverMcpTools(dependencies, input, builtinNames, speculate ? input.turnStart?.planMode : undefined).catch((): McpToolOffer[] => []);
     const readingSections = dependencies.promptSections?.({ chatId: input.chatId }).catch((): string[] => []) ?? Promise.resolve([]);
     // Tools offered only to some chats (the advisor) are checked alongside the reads; a check
     // that fails leaves that tool out of this step.
@@ -220,12 +221,12 @@ function createStepRunner(dependencies: LlmStepDependencies) {
     const role = turnStart?.planMode === undefined ? chat.role : { ...chat.role, planMode: turnStart.planMode };
     // The gating matrix: plan mode and read-only sub-agents get fewer tools.
     const dynamicTools = dynamicToolsAllowed(role) ? DynamicTools.parse(chat.dynamicTools) : [];
-    const discovered = mcpToolsPossible(role) ? await discoveringMcp : [];
-    const mcp = discovered.filter((offer) => mcpToolAllowed(offer.route, role));
+    // Discovery lists by role already; checked again against the turn's role, which is the
+    // authority (a step that read the chat before its turn was written may list by another).
+    const mcp = mcpToolsPossible(role) ? (await discoveringMcp).filter((offer) => mcpToolAllowed(offer.route, role)) : [];
     const mcpNames = new Set(mcp.map((offer) => offer.name));
-    const withheldMcpNames = new Set(discovered.map((offer) => offer.name).filter((name) => !mcpNames.has(name)));
     const dynamicNames = new Set(dynamicTools.map((entry) => entry.name).filter((name) => !builtinNames.has(name) && !mcpNames.has(name)));
-    const stepTools: StepTools = { tools: dependencies.tools, role, dynamicNames, mcpNames, withheldMcpNames };
+    const stepTools: StepTools = { tools: dependencies.tools, role, dynamicNames, mcpNames };
     // An earlier attempt may have finished the step before its worker died: never call the model twice.
     if (finished !== undefined) return withCompactionDue(resultFromMessage(finished, stepTools), finished.usage, chat);
     const modelConfig = chat.modelConfig;

@@ -26,7 +26,7 @@ function mcpChatTool(mcp: ChatMcpTools, registry: ToolRegistry, name: string): C
     description: `MCP tool ${name}`,
     inputSchema: z.unknown(),
     idempotent: true,
-    execute: async (args, context) => (await mcp.call(context.chatId, name, args, builtinNames, context.signal)) ?? { result: `Tool not found: ${name}`, isError: true },
+    execute: async (args, context) => (await mcp.call(context.chatId, name, args, builtinNames, await context.role(), context.signal)) ?? { result: `Tool not found: ${name}`, isError: true },
   };
 }
 

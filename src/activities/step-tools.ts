@@ -50,8 +50,6 @@ export interface StepTools {
   role: ChatRole;
   dynamicNames: ReadonlySet<string>;
   mcpNames: ReadonlySet<string>;
-  /** The chat's MCP tools its role does not get (a server not allowed in plan mode): inactive, not unknown. */
-  withheldMcpNames?: ReadonlySet<string>;
 }
 
 function dispositionOf(name: string, step: StepTools): ToolCallDisposition {
@@ -63,7 +61,6 @@ function dispositionOf(name: string, step: StepTools): ToolCallDisposition {
   }
   // MCP tools run through runTool like built-ins; it finds them again by name.
   if (step.mcpNames.has(name)) return 'builtin';
-  if (step.withheldMcpNames?.has(name) === true) return 'inactive';
   return step.dynamicNames.has(name) ? 'dynamic' : 'unknown';
 }
 

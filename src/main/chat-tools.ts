@@ -41,7 +41,7 @@ export function createChatTools(options: { pool: Pool; config: Config; templates
 /** The admin-configured MCP servers, reached with their sealed credentials. */
 export function remoteMcp(pool: Pool, secretBox: SecretBox | undefined): RemoteMcp {
   return {
-    discover: ({ chatId, ownerId }) => discoverRemoteTools({ pool, sealer: secretBox, chatId, ownerId }),
+    discover: ({ chatId, ownerId, include }) => discoverRemoteTools({ pool, sealer: secretBox, chatId, ownerId, ...(include === undefined ? {} : { include }) }),
     call: (input) => callRemoteTool({ pool, sealer: secretBox, ...input }),
   };
 }

@@ -9,6 +9,8 @@
 import { AgentRequestError, AgentUnreachableError } from '../agent/agent-client.js';
 import { type Pool } from '../db/pool.js';
 import { type ToolResult } from '../tools/chat-tool.js';
+import { readChatRole } from '../db/chat-role.js';
+import { mcpToolAllowed, mcpToolsPossible, type ChatRole } from '../domain/tool-policy.js';
 import { assignMcpToolNames } from './mcp-tool-names.js';
 import { type WorkspaceMcpCatalogue, type WorkspaceMcpListing } from './workspace-mcp-catalogue.js';
 
@@ -22,7 +24,8 @@ export interface McpCallResult {
 
 /** Admin-configured remote servers (src/mcp/remote-mcp.ts), as this module needs them. */
 export interface RemoteMcp {
-  discover(input: { chatId: string; ownerId: string }): Promise<{
+  /** `include`: the servers the chat's role may use; the others are not contacted. */
+  discover(input: { chatId: string; ownerId: string; include?: (server: { allowInPlanMode: boolean }) => boolean }): Promise<{
     tools: Array<{ serverId: string; slug: string; allowInPlanMode: boolean; name: string; description?: string; inputSchema: Record<string, unknown> }>;
     warnings: Array<{ serverId: string; slug: string; message: string }>;
   }>;
@@ -53,16 +56,30 @@ export function mcpToolResult(result: McpCallResult): ToolResult {
 export class ChatMcpTools {
   constructor(private readonly dependencies: { pool: Pool; workspace: WorkspaceMcpCatalogue; remote?: RemoteMcp }) {}
 
-  /** Every MCP tool of the chat, named so that none takes a name in `reserved`. */
-  async discover(chatId: string, reserved: ReadonlySet<string>): Promise<McpDiscovery> {
-    return (await this.collect(chatId, reserved)).discovery;
+  /**
+   * The MCP tools the chat may use in its role, named so that none takes a name in `reserved`.
+   * Servers the role may not use are not contacted (a plan-mode chat never lists its
+   * workspace's servers). `planMode`: the mode of the turn when it is not written yet (a send's
+   * first step). The step still checks each tool against the turn's role.
+   */
+  async discover(chatId: string, reserved: ReadonlySet<string>, options: { planMode?: boolean } = {}): Promise<McpDiscovery> {
+    const stored = await readChatRole(this.dependencies.pool, chatId);
+    const role: ChatRole = options.planMode === undefined ? stored : { ...stored, planMode: options.planMode };
+    return (await this.collect(chatId, reserved, role)).discovery;
   }
 
-  /** The discovery, with the workspace listing it came from (whose agent client calls go to). */
-  private async collect(chatId: string, reserved: ReadonlySet<string>): Promise<{ discovery: McpDiscovery; workspace: WorkspaceMcpListing | undefined }> {
+  /**
+   * The discovery of the servers `role` may use, with the workspace listing it came from (whose
+   * agent client calls go to). Tool names depend on which servers are listed: steps and calls
+   * both list by role.
+   */
+  private async collect(chatId: string, reserved: ReadonlySet<string>, role: ChatRole): Promise<{ discovery: McpDiscovery; workspace: WorkspaceMcpListing | undefined }> {
+    const workspaceAllowed = mcpToolAllowed({ kind: 'workspace' }, role);
+    const remoteAllowed = mcpToolsPossible(role);
+    const include = (server: { allowInPlanMode: boolean }) => mcpToolAllowed({ kind: 'remote', allowInPlanMode: server.allowInPlanMode }, role);
     const [workspace, remote] = await Promise.all([
-      this.dependencies.workspace.discover(chatId).catch(() => undefined),
-      this.discoverRemote(chatId),
+      workspaceAllowed ? this.dependencies.workspace.discover(chatId).catch(() => undefined) : undefined,
+      remoteAllowed ? this.discoverRemote(chatId, include) : { tools: [], warnings: [] },
     ]);
     const entries: Array<{ server: string; tool: string; description?: string; inputSchema: Record<string, unknown>; route: McpRoute }> = [
       ...(workspace?.tools ?? []).map((tool) => ({ ...tool, route: { kind: 'workspace' as const, agentKey: workspace!.agentKey, server: tool.server, tool: tool.tool } })),
@@ -92,9 +109,13 @@ export class ChatMcpTools {
     return this.dependencies.workspace.prime(chatId, options);
   }
 
-  /** Calls the chat's MCP tool `name`; undefined when the chat has no such tool (now). */
-  async call(chatId: string, name: string, args: unknown, reserved: ReadonlySet<string>, signal?: AbortSignal): Promise<ToolResult | undefined> {
-    const { discovery, workspace } = await this.collect(chatId, reserved);
+  /**
+   * Calls the chat's MCP tool `name`; undefined when the chat has no such tool (now) in `role`,
+   * its role when the tool runs (plan mode may have been switched on since the step). Found in
+   * the same role's discovery as the step's, so names resolve to the same tools.
+   */
+  async call(chatId: string, name: string, args: unknown, reserved: ReadonlySet<string>, role: ChatRole, signal?: AbortSignal): Promise<ToolResult | undefined> {
+    const { discovery, workspace } = await this.collect(chatId, reserved, role);
     const offer = discovery.tools.find((tool) => tool.name === name);
     if (offer === undefined) return undefined;
     const argumentsObject = typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
@@ -122,10 +143,10 @@ export class ChatMcpTools {
     }
   }
 
-  private async discoverRemote(chatId: string): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
+  private async discoverRemote(chatId: string, include?: (server: { allowInPlanMode: boolean }) => boolean): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
     if (this.dependencies.remote === undefined) return { tools: [], warnings: [] };
     try {
-      return await this.dependencies.remote.discover({ chatId, ownerId: await this.ownerOf(chatId) });
+      return await this.dependencies.remote.discover({ chatId, ownerId: await this.ownerOf(chatId), ...(include === undefined ? {} : { include }) });
     } catch (error) {
       return { tools: [], warnings: [{ serverId: '', slug: 'mcp', message: `remote MCP servers could not be listed: ${error instanceof Error ? error.message : String(error)}` }] };
     }

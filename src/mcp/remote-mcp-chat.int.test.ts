@@ -20,6 +20,7 @@ describe('remote MCP servers in a chat', () => {
   let server: McpTestServer;
   const ids: Record<string, string> = {};
   const offered: RecordedCall[] = [];
+  let mcp: ChatMcpTools;
 
   beforeAll(async () => {
     harness = await startHarness({ startWorker: false });
@@ -41,8 +42,9 @@ describe('remote MCP servers in a chat', () => {
     }
     // No workspace in these chats: the workspace side finds nothing.
     const noWorkspaces = { agentFor: async () => ({ problem: 'no_workspace' as const, message: 'none' }) };
+    mcp = new ChatMcpTools({ pool: harness.pool, workspace: new WorkspaceMcpCatalogue(noWorkspaces), remote: remoteMcp(harness.pool, harness.secretBox) });
     await harness.startWorker({
-      mcp: new ChatMcpTools({ pool: harness.pool, workspace: new WorkspaceMcpCatalogue(noWorkspaces), remote: remoteMcp(harness.pool, harness.secretBox) }),
+      mcp,
       resolveModel: recordingModelResolver(() => harness.secretBox, offered, { withToolsOnly: true }),
     });
   });
@@ -86,6 +88,8 @@ describe('remote MCP servers in a chat', () => {
     expect((await admin.get(`/api/v1/mcp-servers/${ids.planner}`)).body).toMatchObject({ slug: 'planner', allow_in_plan_mode: true });
     expect((await admin.get(`/api/v1/mcp-servers/${ids.calc}`)).body).toMatchObject({ slug: 'calc', allow_in_plan_mode: false });
     offered.length = 0;
+    const calcRequests = () => server.requestHeaders.filter((entry) => entry.mount === 'api-key').length;
+    const calcRequestsBefore = calcRequests();
     const chat = await createChat(alice, {
       plan_mode: true,
       mcp_server_ids: [ids.calc, ids.planner],
@@ -100,8 +104,15 @@ describe('remote MCP servers in a chat', () => {
     const results = messages.flatMap((message) => message.content).filter((part: any) => part.type === 'tool-result');
     expect(results).toEqual([
       expect.objectContaining({ tool_name: 'planner__add', result: '3', is_error: false }),
-      expect.objectContaining({ tool_name: 'calc__add', result: 'Tool not active in this turn: calc__add', is_error: true }),
+      expect.objectContaining({ tool_name: 'calc__add', result: 'Tool not found: calc__add', is_error: true }),
     ]);
+    // A server the chat may not use in plan mode is not even contacted.
+    expect(calcRequests()).toBe(calcRequestsBefore);
+    // Nor when a tool runs: a call is looked up by the chat's role at that moment.
+    const planRole = { isChild: false, planMode: true, agentType: null };
+    expect(await mcp.call(chat.id, 'calc__add', { a: 1, b: 1 }, new Set(), planRole)).toBeUndefined();
+    expect(calcRequests()).toBe(calcRequestsBefore);
+    expect(await mcp.call(chat.id, 'calc__add', { a: 1, b: 1 }, new Set(), { ...planRole, planMode: false })).toMatchObject({ result: '2', isError: false });
 
     // Out of plan mode the same chat is offered both servers again.
     offered.length = 0;

@@ -73,9 +73,12 @@ export interface RemoteToolResult {
   is_error: boolean;
 }
 
-/** The tools of the chat's selected, enabled servers, sorted by name then server id. */
-export async function discoverRemoteTools(options: RemoteMcpContext & { connectTimeoutMs?: number }): Promise<RemoteToolDiscovery> {
-  const servers = await loadChatMcpServers(options.pool, options.chatId, options.ownerId);
+/**
+ * The tools of the chat's selected, enabled servers, sorted by name then server id. `include`
+ * picks the servers the chat's role may use; the others are never contacted.
+ */
+export async function discoverRemoteTools(options: RemoteMcpContext & { connectTimeoutMs?: number; include?: (server: { allowInPlanMode: boolean }) => boolean }): Promise<RemoteToolDiscovery> {
+  const servers = (await loadChatMcpServers(options.pool, options.chatId, options.ownerId)).filter((server) => options.include?.({ allowInPlanMode: server.allow_in_plan_mode }) ?? true);
   const outcomes = await Promise.all(servers.map((server) => listServerTools(server, options, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)));
   const tools = outcomes.flatMap((outcome) => ('tools' in outcome ? outcome.tools : []));
   tools.sort((a, b) => compare(a.name, b.name) || compare(a.serverId, b.serverId));
