@@ -9,7 +9,7 @@
 import { AgentRequestError, AgentUnreachableError } from '../agent/agent-client.js';
 import { type Pool } from '../db/pool.js';
 import { type ToolResult } from '../tools/chat-tool.js';
-import { readChatRole } from '../db/chat-role.js';
+import { readChatOwnerAndRole } from '../db/chat-role.js';
 import { mcpToolAllowed, mcpToolsPossible, type ChatRole } from '../domain/tool-policy.js';
 import { assignMcpToolNames } from './mcp-tool-names.js';
 import { type WorkspaceMcpCatalogue, type WorkspaceMcpListing } from './workspace-mcp-catalogue.js';
@@ -63,9 +63,9 @@ export class ChatMcpTools {
    * first step). The step still checks each tool against the turn's role.
    */
   async discover(chatId: string, reserved: ReadonlySet<string>, options: { planMode?: boolean } = {}): Promise<McpDiscovery> {
-    const stored = await readChatRole(this.dependencies.pool, chatId);
-    const role: ChatRole = options.planMode === undefined ? stored : { ...stored, planMode: options.planMode };
-    return (await this.collect(chatId, reserved, role)).discovery;
+    const chat = await this.chatOf(chatId);
+    const role: ChatRole = options.planMode === undefined ? chat.role : { ...chat.role, planMode: options.planMode };
+    return (await this.collect(chatId, chat.ownerId, reserved, role)).discovery;
   }
 
   /**
@@ -73,13 +73,13 @@ export class ChatMcpTools {
    * agent client calls go to). Tool names depend on which servers are listed: steps and calls
    * both list by role.
    */
-  private async collect(chatId: string, reserved: ReadonlySet<string>, role: ChatRole): Promise<{ discovery: McpDiscovery; workspace: WorkspaceMcpListing | undefined }> {
+  private async collect(chatId: string, ownerId: string, reserved: ReadonlySet<string>, role: ChatRole): Promise<{ discovery: McpDiscovery; workspace: WorkspaceMcpListing | undefined }> {
     const workspaceAllowed = mcpToolAllowed({ kind: 'workspace' }, role);
     const remoteAllowed = mcpToolsPossible(role);
     const include = (server: { allowInPlanMode: boolean }) => mcpToolAllowed({ kind: 'remote', allowInPlanMode: server.allowInPlanMode }, role);
     const [workspace, remote] = await Promise.all([
       workspaceAllowed ? this.dependencies.workspace.discover(chatId).catch(() => undefined) : undefined,
-      remoteAllowed ? this.discoverRemote(chatId, include) : { tools: [], warnings: [] },
+      remoteAllowed ? this.discoverRemote(chatId, ownerId, include) : { tools: [], warnings: [] },
     ]);
     const entries: Array<{ server: string; tool: string; description?: string; inputSchema: Record<string, unknown>; route: McpRoute }> = [
       ...(workspace?.tools ?? []).map((tool) => ({ ...tool, route: { kind: 'workspace' as const, agentKey: workspace!.agentKey, server: tool.server, tool: tool.tool } })),
@@ -115,13 +115,13 @@ export class ChatMcpTools {
    * the same role's discovery as the step's, so names resolve to the same tools.
    */
   async call(chatId: string, name: string, args: unknown, reserved: ReadonlySet<string>, role: ChatRole, signal?: AbortSignal): Promise<ToolResult | undefined> {
-    const { discovery, workspace } = await this.collect(chatId, reserved, role);
+    const { ownerId } = await this.chatOf(chatId);
+    const { discovery, workspace } = await this.collect(chatId, ownerId, reserved, role);
     const offer = discovery.tools.find((tool) => tool.name === name);
     if (offer === undefined) return undefined;
     const argumentsObject = typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
     const route = offer.route;
     if (route.kind === 'remote') {
-      const ownerId = await this.ownerOf(chatId);
       try {
         return mcpToolResult(await this.dependencies.remote!.call({ chatId, ownerId, serverId: route.serverId, tool: route.tool, arguments: argumentsObject, ...(signal === undefined ? {} : { signal }) }));
       } catch (error) {
@@ -143,19 +143,19 @@ export class ChatMcpTools {
     }
   }
 
-  private async discoverRemote(chatId: string, include?: (server: { allowInPlanMode: boolean }) => boolean): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
+  private async discoverRemote(chatId: string, ownerId: string, include: (server: { allowInPlanMode: boolean }) => boolean): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
     if (this.dependencies.remote === undefined) return { tools: [], warnings: [] };
     try {
-      return await this.dependencies.remote.discover({ chatId, ownerId: await this.ownerOf(chatId), ...(include === undefined ? {} : { include }) });
+      return await this.dependencies.remote.discover({ chatId, ownerId, include });
     } catch (error) {
       return { tools: [], warnings: [{ serverId: '', slug: 'mcp', message: `remote MCP servers could not be listed: ${error instanceof Error ? error.message : String(error)}` }] };
     }
   }
 
-  private async ownerOf(chatId: string): Promise<string> {
-    const { rows } = await this.dependencies.pool.query<{ owner_id: string }>('SELECT owner_id FROM chats WHERE id = $1', [chatId]);
-    const row = rows[0];
-    if (row === undefined) throw new Error(`chat ${chatId} not found`);
-    return row.owner_id;
+  /** The chat's owner (whose tokens remote servers get) and its role, in one read. */
+  private async chatOf(chatId: string): Promise<{ ownerId: string; role: ChatRole }> {
+    const chat = await readChatOwnerAndRole(this.dependencies.pool, chatId);
+    if (chat === undefined) throw new Error(`chat ${chatId} not found`);
+    return chat;
   }
 }
