@@ -28,6 +28,13 @@ export function createStreamPool(connectionString: string): pg.Pool {
   return createPool(connectionString, { max: 10, applicationName: 'chatd-stream' });
 }
 
+/** A named statement with its values (see `prepared`). */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
 /**
  * A statement PostgreSQL parses and plans once per connection (a named prepared statement), for
  * the hot paths: planning the larger CTE statements costs more than running them (a send's
@@ -35,12 +42,6 @@ export function createStreamPool(connectionString: string): pg.Pool {
  * a migration adding a column under a running process would change its result type, which
  * PostgreSQL refuses for a prepared statement ("cached plan must not change result type").
  */
-export interface PreparedStatement {
-  name: string;
-  text: string;
-  values: unknown[];
-}
-
 export function prepared(name: string, text: string, values: unknown[]): PreparedStatement {
   return { name, text, values };
 }

@@ -141,6 +141,9 @@ export const McpUserTokenStatus = z.object({
 });
 export type McpUserTokenStatus = z.infer<typeof McpUserTokenStatus>;
 
+/** Which of a chat's remote servers its role may use (see `mcpToolAllowed`); the others are not contacted. */
+export type McpServerFilter = (server: { allowInPlanMode: boolean }) => boolean;
+
 /** At most this many servers per chat. */
 export const MAX_CHAT_MCP_SERVERS = 50;
 

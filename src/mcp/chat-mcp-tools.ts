@@ -10,6 +10,7 @@ import { AgentRequestError, AgentUnreachableError } from '../agent/agent-client.
 import { type Pool } from '../db/pool.js';
 import { type ToolResult } from '../tools/chat-tool.js';
 import { readChatOwnerAndRole } from '../db/chat-role.js';
+import { type McpServerFilter } from '../domain/mcp-server.js';
 import { mcpToolAllowed, mcpToolsPossible, type ChatRole } from '../domain/tool-policy.js';
 import { assignMcpToolNames } from './mcp-tool-names.js';
 import { type WorkspaceMcpCatalogue, type WorkspaceMcpListing } from './workspace-mcp-catalogue.js';
@@ -25,7 +26,7 @@ export interface McpCallResult {
 /** Admin-configured remote servers (src/mcp/remote-mcp.ts), as this module needs them. */
 export interface RemoteMcp {
   /** `include`: the servers the chat's role may use; the others are not contacted. */
-  discover(input: { chatId: string; ownerId: string; include?: (server: { allowInPlanMode: boolean }) => boolean }): Promise<{
+  discover(input: { chatId: string; ownerId: string; include?: McpServerFilter }): Promise<{
     tools: Array<{ serverId: string; slug: string; allowInPlanMode: boolean; name: string; description?: string; inputSchema: Record<string, unknown> }>;
     warnings: Array<{ serverId: string; slug: string; message: string }>;
   }>;
@@ -76,7 +77,7 @@ export class ChatMcpTools {
   private async collect(chatId: string, ownerId: string, reserved: ReadonlySet<string>, role: ChatRole): Promise<{ discovery: McpDiscovery; workspace: WorkspaceMcpListing | undefined }> {
     const workspaceAllowed = mcpToolAllowed({ kind: 'workspace' }, role);
     const remoteAllowed = mcpToolsPossible(role);
-    const include = (server: { allowInPlanMode: boolean }) => mcpToolAllowed({ kind: 'remote', allowInPlanMode: server.allowInPlanMode }, role);
+    const include: McpServerFilter = (server) => mcpToolAllowed({ kind: 'remote', allowInPlanMode: server.allowInPlanMode }, role);
     const [workspace, remote] = await Promise.all([
       workspaceAllowed ? this.dependencies.workspace.discover(chatId).catch(() => undefined) : undefined,
       remoteAllowed ? this.discoverRemote(chatId, ownerId, include) : { tools: [], warnings: [] },
@@ -143,7 +144,7 @@ export class ChatMcpTools {
     }
   }
 
-  private async discoverRemote(chatId: string, ownerId: string, include: (server: { allowInPlanMode: boolean }) => boolean): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
+  private async discoverRemote(chatId: string, ownerId: string, include: McpServerFilter): Promise<Awaited<ReturnType<RemoteMcp['discover']>>> {
     if (this.dependencies.remote === undefined) return { tools: [], warnings: [] };
     try {
       return await this.dependencies.remote.discover({ chatId, ownerId, include });

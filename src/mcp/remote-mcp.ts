@@ -17,7 +17,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { isToolPermitted, McpAuthConfig } from '../domain/mcp-server.js';
+import { isToolPermitted, McpAuthConfig, type McpServerFilter } from '../domain/mcp-server.js';
 import { loadChatMcpServers, type McpServerRow } from '../db/mcp-servers.js';
 import { type Pool } from '../db/pool.js';
 import { identityHeaders } from './identity-headers.js';
@@ -77,7 +77,7 @@ export interface RemoteToolResult {
  * The tools of the chat's selected, enabled servers, sorted by name then server id. `include`
  * picks the servers the chat's role may use; the others are never contacted.
  */
-export async function discoverRemoteTools(options: RemoteMcpContext & { connectTimeoutMs?: number; include?: (server: { allowInPlanMode: boolean }) => boolean }): Promise<RemoteToolDiscovery> {
+export async function discoverRemoteTools(options: RemoteMcpContext & { connectTimeoutMs?: number; include?: McpServerFilter }): Promise<RemoteToolDiscovery> {
   const servers = (await loadChatMcpServers(options.pool, options.chatId, options.ownerId)).filter((server) => options.include?.({ allowInPlanMode: server.allow_in_plan_mode }) ?? true);
   const outcomes = await Promise.all(servers.map((server) => listServerTools(server, options, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)));
   const tools = outcomes.flatMap((outcome) => ('tools' in outcome ? outcome.tools : []));
